@@ -1,0 +1,44 @@
+//! The named-stream signaling protocol, as a deterministic state machine with no I/O.
+//!
+//! One [`Stream`] holds the members of one stream path: at most one publisher and any number of
+//! subscribers. Every runtime event (a connection, a text or binary frame, a close) is one call
+//! that returns the [`Effect`]s to perform: texts to send and sockets to close. Ids, time and
+//! configuration come in as arguments, so the same inputs always give the same outputs and the
+//! whole protocol is testable natively. The Durable Object adapter in the parent crate does the
+//! I/O; this crate knows nothing of `worker` or JavaScript.
+//!
+//! The wire format is that of rtclite's `streams.py`; `docs/PROTOCOL.md` is the full spec.
+#![forbid(unsafe_code)]
+// Input must never panic: a panic poisons the Wasm instance for every stream on it.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+mod admission;
+mod config;
+mod effect;
+mod error;
+mod frame;
+mod message;
+mod path;
+mod peer;
+mod stream;
+
+pub use admission::{admit, Admitted, Rejection, Request};
+pub use config::{Config, ConfigError, DEFAULT_ICE_SERVERS, DEFAULT_MAX_FRAME_BYTES};
+pub use effect::{Effect, Refusal};
+pub use error::ErrorCode;
+pub use frame::{parse_frame, Frame, FrameError};
+pub use message::{error_frame, event_frame, EventKind};
+pub use path::{resolve, Mode, StreamKey, MAX_PATH_BYTES};
+pub use peer::{PeerId, Role};
+pub use stream::Stream;

@@ -1,0 +1,64 @@
+//! Server-to-client frames, in rtclite's wire format.
+
+use serde_json::Value;
+
+use crate::ErrorCode;
+
+/// The `type` of an `EVENT` frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// First frame on every connection: the connection's own id.
+    Created,
+    /// To the publisher: a subscriber is present.
+    Subscribed,
+    /// To the publisher: a subscriber left (or a NOTIFY target does not exist).
+    Unsubscribed,
+    /// To a subscriber: the publisher is present.
+    Published,
+    /// To a subscriber: the publisher left (or a NOTIFY target does not exist).
+    Unpublished,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::Subscribed => "subscribed",
+            EventKind::Unsubscribed => "unsubscribed",
+            EventKind::Published => "published",
+            EventKind::Unpublished => "unpublished",
+        }
+    }
+}
+
+/// `{"method":"EVENT","data":{"type":KIND,"id":ID}}`.
+pub fn event_frame(kind: EventKind, id: &str) -> String {
+    format!(
+        r#"{{"method":"EVENT","data":{{"type":"{}","id":{}}}}}"#,
+        kind.as_str(),
+        json_string(id)
+    )
+}
+
+/// `{"code":"failed","reason":"<code>: <sentence>"}`, with `msg_id` echoed when given.
+pub fn error_frame(code: ErrorCode, msg_id: Option<&Value>) -> String {
+    let reason = json_string(&code.reason());
+    match msg_id {
+        Some(id) => format!(r#"{{"msg_id":{id},"code":"failed","reason":{reason}}}"#),
+        None => format!(r#"{{"code":"failed","reason":{reason}}}"#),
+    }
+}
+
+/// `{"msg_id":N,"code":"success","result":RESULT}`; `result` is already JSON.
+pub(crate) fn success_frame(msg_id: Option<&Value>, result: &str) -> String {
+    match msg_id {
+        Some(id) => format!(r#"{{"msg_id":{id},"code":"success","result":{result}}}"#),
+        None => format!(r#"{{"code":"success","result":{result}}}"#),
+    }
+}
+
+/// A string as a JSON literal. Serializing a `str` cannot fail; the fallback keeps that
+/// promise without a panic path.
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+}

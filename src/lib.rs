@@ -1,0 +1,27 @@
+//! Named Streams: WebRTC signaling as a Cloudflare Worker.
+//!
+//! The Worker ([`router`]) sends every WebSocket upgrade to the Durable Object named by its
+//! stream path ([`object::StreamObject`]), which holds that stream's hibernatable sockets and
+//! performs what the protocol core (`streams-core`) decides. Static assets in `public/` are
+//! served by the runtime before this code runs.
+
+mod hibernation;
+mod ids;
+mod object;
+mod router;
+
+pub use object::StreamObject;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(start)]
+fn start() {
+    // A panic would poison the instance for every stream on it; if one ever happens, at least
+    // log where.
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    router::route(req, &env).await
+}

@@ -1,0 +1,261 @@
+//! The Durable Object that holds one stream: a thin adapter that turns runtime events into core
+//! calls and performs the effects they return.
+//!
+//! While awake the object keeps the core's [`Stream`] and a map from id to socket in memory.
+//! After an eviction both are rebuilt from the runtime's sockets and their attachments, so
+//! nothing about a connection lives only in memory.
+
+use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
+
+use streams_core::{Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role, Stream};
+use worker::{
+    console_error, durable_object, DurableObject, Env, Error, Request, Response, Result, State,
+    WebSocket, WebSocketIncomingMessage, WebSocketPair,
+};
+
+use crate::hibernation::{self, Identity};
+use crate::{ids, router};
+
+/// The wrangler var holding the JSON `iceServers` array for `GET /peerconnection`.
+const ICE_SERVERS_VAR: &str = "ICE_SERVERS";
+
+#[durable_object]
+pub struct StreamObject {
+    state: State,
+    config: Config,
+    live: RefCell<Option<Live>>,
+}
+
+/// The in-memory view of the stream while the object is awake.
+struct Live {
+    stream: Stream,
+    sockets: HashMap<PeerId, WebSocket>,
+}
+
+impl DurableObject for StreamObject {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            config: config_from(&env),
+            live: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let mode = url.query_pairs().find(|(k, _)| k == "mode").map(|(_, v)| v);
+        let role = match Mode::parse(mode.as_deref()) {
+            Ok(mode) => mode.role(),
+            Err(code) => return router::http_error(code),
+        };
+        let id = ids::mint()?;
+        let mut live = self.live()?;
+        if let Err(refusal) = self.admit(&mut live, &id, role) {
+            return router::refuse_socket(refusal);
+        }
+        let pair = WebSocketPair::new()?;
+        hibernation::accept(&self.state, &pair.server, &Identity::new(&id, role))?;
+        live.sockets.insert(id.clone(), pair.server);
+        let effects = live
+            .stream
+            .join(id, role)
+            .map_err(|r| Error::RustError(r.code().reason()))?;
+        live.perform(effects);
+        Response::from_websocket(pair.client)
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        let Some(id) = hibernation::tagged_id(&self.state, &ws)? else {
+            return Ok(());
+        };
+        let mut live = self.live()?;
+        let effects = match message {
+            WebSocketIncomingMessage::String(text) => live.stream.receive_text(&id, &text),
+            WebSocketIncomingMessage::Binary(_) => live.stream.receive_binary(&id),
+        };
+        live.perform(effects);
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _was_clean: bool,
+    ) -> Result<()> {
+        self.depart(&ws)?;
+        // Complete the closing handshake, or the client sees 1006 instead of its own code.
+        let echo = u16::try_from(code)
+            .ok()
+            .filter(|c| is_sendable_close_code(*c));
+        if let Err(e) = ws.close(Some(echo.unwrap_or(1000)), Some(reason)) {
+            console_error!("close handshake: {e}");
+        }
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
+        console_error!("websocket error: {error}");
+        self.depart(&ws)?;
+        let _ = ws.close(Some(1011), Some(ErrorCode::Internal.code()));
+        Ok(())
+    }
+}
+
+impl StreamObject {
+    /// The live view, rebuilt from the runtime's sockets if the object was evicted.
+    fn live(&self) -> Result<RefMut<'_, Live>> {
+        let mut slot = self
+            .live
+            .try_borrow_mut()
+            .map_err(|_| Error::RustError("stream state is busy".into()))?;
+        if slot.is_none() {
+            let (live, effects) = Live::restore(&self.state, self.config.clone())?;
+            live.perform(effects);
+            *slot = Some(live);
+        }
+        RefMut::filter_map(slot, Option::as_mut)
+            .map_err(|_| Error::RustError("stream state missing".into()))
+    }
+
+    /// Checks that `id` may join as `role`. Before listing members to a newcomer, members whose
+    /// sockets are already closing are let go, so nobody is introduced to a peer that is leaving.
+    fn admit(&self, live: &mut Live, id: &PeerId, role: Role) -> std::result::Result<(), Refusal> {
+        let listed: Vec<PeerId> = match role {
+            // A subscriber is only told about the publisher.
+            Role::Subscriber => live.stream.publisher().cloned().into_iter().collect(),
+            Role::Publisher => live.stream.subscribers().cloned().collect(),
+        };
+        let closing: Vec<PeerId> = listed
+            .into_iter()
+            .filter(|peer| {
+                live.sockets
+                    .get(peer)
+                    .is_some_and(|ws| !hibernation::is_open(ws))
+            })
+            .collect();
+        for peer in closing {
+            live.leave(&peer);
+        }
+        live.stream.check_join(id, role)
+    }
+
+    /// A socket closed or failed: announce its departure once.
+    fn depart(&self, ws: &WebSocket) -> Result<()> {
+        let Some(id) = hibernation::tagged_id(&self.state, ws)? else {
+            return Ok(());
+        };
+        self.live()?.leave(&id);
+        Ok(())
+    }
+}
+
+impl Live {
+    /// Rebuilds the stream from the sockets the runtime kept through hibernation. Sockets that
+    /// were closing when the object slept are members until their departure is announced here.
+    fn restore(state: &State, config: Config) -> Result<(Live, Vec<Effect>)> {
+        let mut members = Vec::new();
+        let mut sockets = HashMap::new();
+        let mut closing = Vec::new();
+        for ws in hibernation::sockets(state)? {
+            let Some(identity) = hibernation::identity(&ws)? else {
+                continue;
+            };
+            if identity.gone {
+                continue;
+            }
+            let Some((id, role)) = identity.peer() else {
+                continue;
+            };
+            if !hibernation::is_open(&ws) {
+                closing.push(id.clone());
+            }
+            members.push((id.clone(), role));
+            sockets.insert(id, ws);
+        }
+        let (stream, rejected) = Stream::restore(config, members);
+        let mut live = Live { stream, sockets };
+        let mut effects: Vec<Effect> = rejected
+            .into_iter()
+            .map(|id| Effect::Close {
+                to: id,
+                code: ErrorCode::PublisherExists.close_code(),
+                reason: ErrorCode::PublisherExists.code().into(),
+            })
+            .collect();
+        for id in closing {
+            effects.extend(live.take_leave(&id));
+        }
+        Ok((live, effects))
+    }
+
+    /// Removes a member, announcing its departure, and marks its socket so that no later
+    /// wake-up announces it again.
+    fn leave(&mut self, id: &PeerId) {
+        let effects = self.take_leave(id);
+        self.perform(effects);
+    }
+
+    fn take_leave(&mut self, id: &PeerId) -> Vec<Effect> {
+        let Some(role) = self.stream.role_of(id) else {
+            return Vec::new();
+        };
+        let effects = self.stream.leave(id);
+        if let Some(ws) = self.sockets.remove(id) {
+            let mut gone = Identity::new(id, role);
+            gone.gone = true;
+            if let Err(e) = ws.serialize_attachment(gone) {
+                console_error!("mark departed: {e}");
+            }
+        }
+        effects
+    }
+
+    /// Performs effects in order. A send to a socket that has gone away fails quietly: its own
+    /// close event will announce the departure.
+    fn perform(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Send { to, text } => {
+                    if let Some(ws) = self.sockets.get(&to) {
+                        if let Err(e) = ws.send_with_str(&text) {
+                            console_error!("send to {to}: {e}");
+                        }
+                    }
+                }
+                Effect::Close { to, code, reason } => {
+                    if let Some(ws) = self.sockets.get(&to) {
+                        if let Err(e) = ws.close(Some(code), Some(reason)) {
+                            console_error!("close {to}: {e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Codes an endpoint may put in a Close frame (RFC 6455 §7.4): 1005, 1006 and 1015 are only
+/// ever reported locally, never sent.
+fn is_sendable_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+fn config_from(env: &Env) -> Config {
+    let Ok(var) = env.var(ICE_SERVERS_VAR) else {
+        return Config::default();
+    };
+    let json = var.to_string();
+    Config::default()
+        .with_ice_servers(&json)
+        .unwrap_or_else(|e| {
+            console_error!("{ICE_SERVERS_VAR} ignored, using the default: {e}");
+            Config::default()
+        })
+}
