@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use streams_core::{Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role, Stream};
 use worker::{
-    console_error, durable_object, DurableObject, Env, Error, Request, Response, Result, State,
+    console_error, console_log, durable_object, DurableObject, Env, Error, Request, Response, Result, State,
     WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
@@ -178,6 +178,10 @@ impl Live {
             }
             members.push((id.clone(), role));
             sockets.insert(id, ws);
+        }
+        if !members.is_empty() {
+            // Operators (and the hibernation tests) read this to see wake-ups from eviction.
+            console_log!("stream woke from hibernation: {} connections", members.len());
         }
         let (stream, rejected) = Stream::restore(config, members);
         let mut live = Live { stream, sockets };
