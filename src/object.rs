@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use streams_core::{Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role, Stream};
 use worker::{
-    console_error, console_log, durable_object, DurableObject, Env, Error, Request, Response, Result, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    console_error, console_log, durable_object, DurableObject, Env, Error, Request, Response,
+    Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::hibernation::{self, Identity};
@@ -181,7 +181,10 @@ impl Live {
         }
         if !members.is_empty() {
             // Operators (and the hibernation tests) read this to see wake-ups from eviction.
-            console_log!("stream woke from hibernation: {} connections", members.len());
+            console_log!(
+                "stream woke from hibernation: {} connections",
+                members.len()
+            );
         }
         let (stream, rejected) = Stream::restore(config, members);
         let mut live = Live { stream, sockets };
