@@ -1,0 +1,22 @@
+//! GET /peerconnection: the ICE configuration request.
+
+mod common;
+
+use common::Harness;
+use serde_json::json;
+use streams_core::Role::Subscriber;
+
+#[test]
+fn get_peerconnection_is_answered_to_the_sender_with_msg_id() {
+    let mut h = Harness::default();
+    h.join("s", Subscriber);
+    h.take("s");
+    h.send_json(
+        "s",
+        json!({"method": "GET", "resource": "/peerconnection", "msg_id": 7}),
+    );
+    let got = h.take_all("s");
+    assert_eq!(got.len(), 1, "{got:?}");
+    h.assert_all_quiet();
+    common::assert_peerconnection_answer(&got[0], Some(json!(7)));
+}
