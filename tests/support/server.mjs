@@ -9,7 +9,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /**
  * @param {{ bindings?: Record<string, string> }} [options]
- * @returns {Promise<{ url: URL, wsBase: string, logs: string[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: URL, wsBase: string, logs: string[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, nextLog: (re: RegExp, ms?: number) => Promise<string>, stop: () => Promise<void> }>}
  */
 export async function startServer(options = {}) {
   const logs = [];
@@ -45,6 +45,10 @@ export async function startServer(options = {}) {
     waitForLog(re, ms = 30_000) {
       const seen = logs.find((l) => re.test(l));
       if (seen) return Promise.resolve(seen);
+      return this.nextLog(re, ms);
+    },
+    /** Resolves with the next log line from now on matching `re`. */
+    nextLog(re, ms = 30_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check);
