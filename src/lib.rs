@@ -18,7 +18,9 @@
     )
 )]
 
+mod api;
 mod hibernation;
+mod ice;
 mod ids;
 mod object;
 mod router;

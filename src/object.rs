@@ -8,23 +8,32 @@
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 
-use streams_core::{Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role, Stream};
+use serde_json::Value;
+use streams_core::{
+    error_frame, peerconnection_frame, Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role,
+    Stream,
+};
 use worker::{
     console_error, console_log, durable_object, DurableObject, Env, Error, Request, Response,
     Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::hibernation::{self, Identity};
+use crate::ice::IceService;
 use crate::{ids, router};
-
-/// The wrangler var holding the JSON `iceServers` array for `GET /peerconnection`.
-const ICE_SERVERS_VAR: &str = "ICE_SERVERS";
 
 #[durable_object]
 pub struct StreamObject {
     state: State,
     config: Config,
+    ice: IceService,
     live: RefCell<Option<Live>>,
+}
+
+/// A `GET /peerconnection` to answer once the stream's state is no longer borrowed: building
+/// the configuration may wait on Cloudflare.
+struct IceAsk {
+    msg_id: Option<Value>,
 }
 
 /// The in-memory view of the stream while the object is awake.
@@ -37,7 +46,8 @@ impl DurableObject for StreamObject {
     fn new(state: State, env: Env) -> Self {
         Self {
             state,
-            config: config_from(&env),
+            config: Config::default(),
+            ice: IceService::from_env(&env),
             live: RefCell::new(None),
         }
     }
@@ -73,12 +83,25 @@ impl DurableObject for StreamObject {
         let Some(id) = hibernation::tagged_id(&self.state, &ws)? else {
             return Ok(());
         };
-        let mut live = self.live()?;
-        let effects = match message {
-            WebSocketIncomingMessage::String(text) => live.stream.receive_text(&id, &text),
-            WebSocketIncomingMessage::Binary(_) => live.stream.receive_binary(&id),
+        let asks = {
+            let mut live = self.live()?;
+            let effects = match message {
+                WebSocketIncomingMessage::String(text) => live.stream.receive_text(&id, &text),
+                WebSocketIncomingMessage::Binary(_) => live.stream.receive_binary(&id),
+            };
+            live.perform(effects)
         };
-        live.perform(effects);
+        for ask in asks {
+            let frame = match self.ice.configuration(id.as_str()).await {
+                Ok(ice) => {
+                    peerconnection_frame(ask.msg_id.as_ref(), &ice.ice_servers_json(), ice.ttl_secs)
+                }
+                Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
+            };
+            if let Err(e) = ws.send_with_str(&frame) {
+                console_error!("send ICE configuration to {id}: {e}");
+            }
+        }
         Ok(())
     }
 
@@ -224,9 +247,11 @@ impl Live {
         effects
     }
 
-    /// Performs effects in order. A send to a socket that has gone away fails quietly: its own
-    /// close event will announce the departure.
-    fn perform(&self, effects: Vec<Effect>) {
+    /// Performs effects in order and returns the ICE requests left to answer (only frames from
+    /// a client produce them, so other callers have none to answer). A send to a socket that has
+    /// gone away fails quietly: its own close event will announce the departure.
+    fn perform(&self, effects: Vec<Effect>) -> Vec<IceAsk> {
+        let mut asks = Vec::new();
         for effect in effects {
             match effect {
                 Effect::Send { to, text } => {
@@ -243,8 +268,10 @@ impl Live {
                         }
                     }
                 }
+                Effect::SendIceConfiguration { msg_id, .. } => asks.push(IceAsk { msg_id }),
             }
         }
+        asks
     }
 }
 
@@ -252,17 +279,4 @@ impl Live {
 /// ever reported locally, never sent.
 fn is_sendable_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
-
-fn config_from(env: &Env) -> Config {
-    let Ok(var) = env.var(ICE_SERVERS_VAR) else {
-        return Config::default();
-    };
-    let json = var.to_string();
-    Config::default()
-        .with_ice_servers(&json)
-        .unwrap_or_else(|e| {
-            console_error!("{ICE_SERVERS_VAR} ignored, using the default: {e}");
-            Config::default()
-        })
 }

@@ -3,11 +3,16 @@
 use streams_core::{admit, ErrorCode, Refusal, Rejection};
 use worker::{Env, Request, Response, Result, WebSocketPair};
 
+use crate::api;
+
 /// The Durable Object namespace binding in `wrangler.toml`.
 pub const STREAMS_BINDING: &str = "STREAMS";
 
 pub async fn route(req: Request, env: &Env) -> Result<Response> {
     let url = req.url()?;
+    if url.path() == api::ICE_SERVERS_PATH {
+        return api::ice_servers(&req, env).await;
+    }
     let mode = url
         .query_pairs()
         .find(|(k, _)| k == "mode")

@@ -7,6 +7,12 @@ use crate::{ErrorCode, PeerId};
 pub enum Effect {
     /// Send this text frame to the connection.
     Send { to: PeerId, text: String },
+    /// Answer `GET /peerconnection`: build the ICE configuration for this connection (which may
+    /// mint credentials or ask Cloudflare) and send it with [`crate::peerconnection_frame`].
+    SendIceConfiguration {
+        to: PeerId,
+        msg_id: Option<serde_json::Value>,
+    },
     /// Close the connection with this code and reason.
     Close {
         to: PeerId,

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     UpgradeRequired,
     /// The request used a method other than GET.
     MethodNotAllowed,
+    /// The deployment's ICE variables are invalid, so no ICE configuration can be given.
+    IceUnavailable,
     /// The server could not complete the request (a runtime failure, never the client's input).
     Internal,
 }
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::InvalidMode => "invalid-mode",
             ErrorCode::UpgradeRequired => "upgrade-required",
             ErrorCode::MethodNotAllowed => "method-not-allowed",
+            ErrorCode::IceUnavailable => "ice-unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -88,6 +91,9 @@ impl ErrorCode {
             ErrorCode::InvalidMode => "add ?mode=publish or ?mode=subscribe to the URL",
             ErrorCode::UpgradeRequired => "stream paths take WebSocket connections only",
             ErrorCode::MethodNotAllowed => "stream paths take GET requests only",
+            ErrorCode::IceUnavailable => {
+                "the server's ICE configuration is invalid; its log says which variable"
+            }
             ErrorCode::Internal => "the server failed to complete the request",
         }
     }
@@ -99,7 +105,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PublisherExists => 409,
             ErrorCode::HashPathPublish => 403,
-            ErrorCode::Internal => 500,
+            ErrorCode::IceUnavailable | ErrorCode::Internal => 500,
             _ => 400,
         }
     }
@@ -140,6 +146,7 @@ impl ErrorCode {
         ErrorCode::InvalidMode,
         ErrorCode::UpgradeRequired,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::IceUnavailable,
         ErrorCode::Internal,
     ];
 }

@@ -25,20 +25,23 @@
 
 mod admission;
 mod config;
+mod cors;
 mod effect;
 mod error;
 mod frame;
+pub mod ice;
 mod message;
 mod path;
 mod peer;
 mod stream;
 
 pub use admission::{admit, Admitted, Rejection, Request};
-pub use config::{Config, ConfigError, DEFAULT_ICE_SERVERS, DEFAULT_MAX_FRAME_BYTES};
+pub use cors::CorsOrigins;
+pub use config::{Config, ConfigError, DEFAULT_MAX_FRAME_BYTES};
 pub use effect::{Effect, Refusal};
 pub use error::ErrorCode;
 pub use frame::{parse_frame, Frame, FrameError};
-pub use message::{error_frame, event_frame, EventKind};
+pub use message::{error_frame, event_frame, peerconnection_frame, EventKind};
 pub use path::{resolve, Mode, StreamKey, MAX_PATH_BYTES};
 pub use peer::{PeerId, Role};
 pub use stream::Stream;

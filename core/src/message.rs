@@ -49,8 +49,19 @@ pub fn error_frame(code: ErrorCode, msg_id: Option<&Value>) -> String {
     }
 }
 
+/// The answer to `GET /peerconnection`: `{"msg_id":N,"code":"success","result":{"configuration":
+/// {"iceServers":[...]}}}`, plus `"ttl"` (seconds) in `result` when minted credentials expire,
+/// so clients know when to ask again. `ice_servers` is already a JSON array.
+pub fn peerconnection_frame(msg_id: Option<&Value>, ice_servers: &str, ttl: Option<u64>) -> String {
+    let result = match ttl {
+        Some(ttl) => format!(r#"{{"configuration":{{"iceServers":{ice_servers}}},"ttl":{ttl}}}"#),
+        None => format!(r#"{{"configuration":{{"iceServers":{ice_servers}}}}}"#),
+    };
+    success_frame(msg_id, &result)
+}
+
 /// `{"msg_id":N,"code":"success","result":RESULT}`; `result` is already JSON.
-pub(crate) fn success_frame(msg_id: Option<&Value>, result: &str) -> String {
+fn success_frame(msg_id: Option<&Value>, result: &str) -> String {
     match msg_id {
         Some(id) => format!(r#"{{"msg_id":{id},"code":"success","result":{result}}}"#),
         None => format!(r#"{{"code":"success","result":{result}}}"#),

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::message::success_frame;
 use crate::{
     error_frame, event_frame, parse_frame, Config, Effect, ErrorCode, EventKind, Frame, PeerId,
     Refusal, Role,
@@ -165,7 +164,7 @@ impl Stream {
         };
         match parse_frame(text, self.config.max_frame_bytes) {
             Err(e) => vec![send(from, error_frame(e.code, e.msg_id.as_ref()))],
-            Ok(Frame::Get { resource, msg_id }) => vec![send(from, self.get(&resource, msg_id))],
+            Ok(Frame::Get { resource, msg_id }) => vec![self.get(from, &resource, msg_id)],
             Ok(Frame::Notify { to, body }) => self.notify(from, role, &to, body),
         }
     }
@@ -178,15 +177,19 @@ impl Stream {
         vec![send(from, error_frame(ErrorCode::BinaryFrame, None))]
     }
 
-    fn get(&self, resource: &str, msg_id: Option<Value>) -> String {
+    /// ICE servers depend on the clock and maybe on Cloudflare, so the answer is left to the
+    /// adapter; the core only decides that one is due.
+    fn get(&self, from: &PeerId, resource: &str, msg_id: Option<Value>) -> Effect {
         if resource == PEERCONNECTION {
-            let result = format!(
-                r#"{{"configuration":{{"iceServers":{}}}}}"#,
-                self.config.ice_servers()
-            );
-            success_frame(msg_id.as_ref(), &result)
+            Effect::SendIceConfiguration {
+                to: from.clone(),
+                msg_id,
+            }
         } else {
-            error_frame(ErrorCode::UnknownResource, msg_id.as_ref())
+            send(
+                from,
+                error_frame(ErrorCode::UnknownResource, msg_id.as_ref()),
+            )
         }
     }
 

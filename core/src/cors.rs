@@ -1,0 +1,65 @@
+//! Which web origins may read the HTTP API from their pages.
+//!
+//! ICE configurations can carry TURN credentials, and a credential handed to any page lets any
+//! site relay its traffic through this deployment's TURN server. So the default is same-origin
+//! only, and other origins must be listed.
+
+/// The parsed `ICE_CORS_ORIGINS` setting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorsOrigins {
+    any: bool,
+    origins: Vec<String>,
+}
+
+impl CorsOrigins {
+    /// A comma-separated list of origins (`https://app.example`), or `*` for any.
+    pub fn parse(list: &str) -> Self {
+        let origins: Vec<String> = list
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Self {
+            any: origins.iter().any(|o| o == "*"),
+            origins,
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it is allowed.
+    pub fn allow(&self, origin: Option<&str>) -> Option<String> {
+        let origin = origin?;
+        let wanted = origin.trim_end_matches('/').to_ascii_lowercase();
+        (self.any || self.origins.contains(&wanted)).then(|| origin.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_origin_only_by_default() {
+        assert_eq!(CorsOrigins::default().allow(Some("https://evil.example")), None);
+        assert_eq!(CorsOrigins::parse("").allow(Some("https://a.example")), None);
+    }
+
+    #[test]
+    fn listed_origins_are_echoed_case_insensitively() {
+        let cors = CorsOrigins::parse("https://a.example, https://B.example/");
+        assert_eq!(
+            cors.allow(Some("https://b.example")).as_deref(),
+            Some("https://b.example")
+        );
+        assert_eq!(cors.allow(Some("https://c.example")), None);
+        assert_eq!(cors.allow(None), None);
+    }
+
+    #[test]
+    fn star_allows_every_origin() {
+        let cors = CorsOrigins::parse("*");
+        assert_eq!(
+            cors.allow(Some("https://x.example")).as_deref(),
+            Some("https://x.example")
+        );
+    }
+}
