@@ -25,7 +25,10 @@ pub async fn ice_servers(req: &Request, env: &Env) -> Result<Response> {
         Method::Options => Response::empty()?.with_status(204),
         Method::Get => {
             let label = ids::mint()?;
-            match IceService::from_env(env).configuration(label.as_str()).await {
+            match IceService::from_env(env)
+                .configuration(label.as_str())
+                .await
+            {
                 Ok(ice) => Response::ok(ice.http_body())?,
                 Err(_) => return router::http_error(ErrorCode::IceUnavailable),
             }

@@ -58,8 +58,12 @@ async fn ask_cloudflare(
 ) -> Result<Vec<serde_json::Value>, ConfigError> {
     let fail = |e: worker::Error| ConfigError(e.to_string());
     let headers = Headers::new();
-    headers.set("Authorization", &request.authorization).map_err(fail)?;
-    headers.set("Content-Type", "application/json").map_err(fail)?;
+    headers
+        .set("Authorization", &request.authorization)
+        .map_err(fail)?;
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(fail)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)

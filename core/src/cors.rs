@@ -39,8 +39,14 @@ mod tests {
 
     #[test]
     fn same_origin_only_by_default() {
-        assert_eq!(CorsOrigins::default().allow(Some("https://evil.example")), None);
-        assert_eq!(CorsOrigins::parse("").allow(Some("https://a.example")), None);
+        assert_eq!(
+            CorsOrigins::default().allow(Some("https://evil.example")),
+            None
+        );
+        assert_eq!(
+            CorsOrigins::parse("").allow(Some("https://a.example")),
+            None
+        );
     }
 
     #[test]

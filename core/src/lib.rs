@@ -36,8 +36,8 @@ mod peer;
 mod stream;
 
 pub use admission::{admit, Admitted, Rejection, Request};
-pub use cors::CorsOrigins;
 pub use config::{Config, ConfigError, DEFAULT_MAX_FRAME_BYTES};
+pub use cors::CorsOrigins;
 pub use effect::{Effect, Refusal};
 pub use error::ErrorCode;
 pub use frame::{parse_frame, Frame, FrameError};

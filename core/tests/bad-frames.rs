@@ -88,9 +88,9 @@ fn oversize_frames_are_refused_before_parsing() {
     let big = json!({"method": "NOTIFY", "to": "p", "data": "x".repeat(DEFAULT_MAX_FRAME_BYTES)});
     assert_eq!(reject(&mut h, &big.to_string()).0, "frame-too-large");
 
-    let mut config = Config::default();
-    config.max_frame_bytes = 64;
-    let mut small = Harness::new(config);
+    let mut small = Harness::new(Config {
+        max_frame_bytes: 64,
+    });
     small.join("p", Publisher);
     small.join("s", Subscriber);
     small.take("p");
