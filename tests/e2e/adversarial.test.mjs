@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
-import { errorCode, join, open, rawUpgrade, refusal } from '../support/access.mjs';
+import { closed, errorCode, join, open, rawUpgrade, refusal } from '../support/access.mjs';
 
 let server;
 before(async () => {
@@ -116,7 +116,7 @@ test('NOTIFY flood', async () => {
   const s = await stream('/adv/flood');
   // Default limits: bursts of 400, 100/s, closed after 200 dropped frames.
   for (let i = 0; i < 1500; i++) s.attacker.send({ method: 'NOTIFY', to: s.publisher.id, data: i });
-  assert.deepEqual(await s.attacker.closed, { code: 4022, reason: 'flooding' });
+  assert.deepEqual(await closed(s.attacker), { code: 4022, reason: 'flooding' });
   assert.ok(s.attacker.frames.some((f) => errorCode(f) === 'rate-limited'));
   await s.publisher.event('unsubscribed', s.attacker.id);
   const relayed = s.publisher.frames.filter((f) => f.from === s.attacker.id).length;
@@ -137,7 +137,7 @@ test('many publishers racing for one stream: exactly one wins', async () => {
   const losers = racers.filter((c, i) => errorCode(firsts[i]) === 'publisher-exists');
   assert.equal(winners.length, 1);
   assert.equal(losers.length, 19);
-  for (const loser of losers) assert.equal((await loser.closed).code, 4001);
+  for (const loser of losers) assert.equal((await closed(loser)).code, 4001);
   const winnerId = firsts.find((f) => f?.data?.type === 'created').data.id;
   await subscriber.event('published', winnerId);
   assert.ok(await subscriber.quiet(300), 'the subscriber heard of one publisher only');

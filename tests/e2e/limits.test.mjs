@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
-import { errorCode, join, refusal } from '../support/access.mjs';
+import { closed, errorCode, join, refusal } from '../support/access.mjs';
 
 let server;
 before(async () => {
@@ -102,8 +102,7 @@ test('frames over FRAME_RATE are dropped with rate-limited; the connection and i
 test('a connection that keeps flooding is closed with 4022; the rest of the stream carries on', async () => {
   const { publisher, subs: [flooder, other], close } = await stream('/limits/flood', 2);
   for (let i = 0; i < 200; i++) flooder.send({ method: 'NOTIFY', to: publisher.id, data: i });
-  const closed = await flooder.closed;
-  assert.deepEqual(closed, { code: 4022, reason: 'flooding' });
+  assert.deepEqual(await closed(flooder), { code: 4022, reason: 'flooding' });
   assert.ok(flooder.frames.some((f) => errorCode(f) === 'flooding'), 'told why before the close');
   await publisher.event('unsubscribed', flooder.id);
   other.send({ method: 'NOTIFY', to: publisher.id, data: 'unaffected' });

@@ -32,6 +32,15 @@ export async function join(base, path, options) {
   return client;
 }
 
+/** Resolves with `{ code, reason }` once the client's socket closes; rejects after `ms`. */
+export function closed(client, ms = 10_000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not closed within ${ms} ms`)), ms);
+  });
+  return Promise.race([client.closed, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Opens a connection that must be refused; resolves with the error code from its one frame and
  * the close code and reason.
@@ -39,8 +48,8 @@ export async function join(base, path, options) {
 export async function refusal(base, path, options) {
   const client = await open(base, path, options);
   const frame = await client.next();
-  const closed = await client.closed;
-  return { code: frame?.reason?.split(':')[0], frame, close: closed.code, reason: closed.reason };
+  const end = await closed(client);
+  return { code: frame?.reason?.split(':')[0], frame, close: end.code, reason: end.reason };
 }
 
 /** The code part of an error frame's reason (`"frame-too-large: ..."` gives `frame-too-large`). */
