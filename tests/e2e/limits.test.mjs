@@ -150,3 +150,14 @@ test('the defaults: 64 KiB frames, 256-byte paths', async () => {
     await defaults.stop();
   }
 });
+
+test('limits written as TOML numbers in [vars] (JavaScript numbers at runtime) are read too', async () => {
+  const numeric = await startServer({ bindings: { MAX_SUBSCRIBERS: 1 } });
+  try {
+    const first = await join(numeric.wsBase, '/limits/numeric', { mode: 'subscribe' });
+    assert.equal((await refusal(numeric.wsBase, '/limits/numeric', { mode: 'subscribe' })).code, 'stream-full');
+    first.close();
+  } finally {
+    await numeric.stop();
+  }
+});
