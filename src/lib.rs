@@ -22,6 +22,7 @@ mod hibernation;
 mod ids;
 mod object;
 mod router;
+mod settings;
 
 pub use object::StreamObject;
 

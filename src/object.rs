@@ -8,17 +8,16 @@
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 
-use streams_core::{Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role, Stream};
+use streams_core::{
+    Config, Effect, ErrorCode, FloodGuard, Mode, PeerId, Refusal, Role, Stream, Verdict,
+};
 use worker::{
-    console_error, console_log, durable_object, DurableObject, Env, Error, Request, Response,
+    console_error, console_log, durable_object, Date, DurableObject, Env, Error, Request, Response,
     Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::hibernation::{self, Identity};
-use crate::{ids, router};
-
-/// The wrangler var holding the JSON `iceServers` array for `GET /peerconnection`.
-const ICE_SERVERS_VAR: &str = "ICE_SERVERS";
+use crate::{ids, router, settings};
 
 #[durable_object]
 pub struct StreamObject {
@@ -31,13 +30,19 @@ pub struct StreamObject {
 struct Live {
     stream: Stream,
     sockets: HashMap<PeerId, WebSocket>,
+    /// Frame rate buckets; fresh after every wake-up (see `FloodGuard`).
+    flood: FloodGuard,
 }
 
 impl DurableObject for StreamObject {
     fn new(state: State, env: Env) -> Self {
+        // Runs on every wake-up too; the runtime answers heartbeats itself from then on.
+        if let Err(e) = hibernation::answer_heartbeats(&state) {
+            console_error!("heartbeat auto-response: {e}");
+        }
         Self {
             state,
-            config: config_from(&env),
+            config: settings::shared(&env).config.clone(),
             live: RefCell::new(None),
         }
     }
@@ -74,6 +79,22 @@ impl DurableObject for StreamObject {
             return Ok(());
         };
         let mut live = self.live()?;
+        if !live.stream.contains(&id) {
+            // A socket already let go (closing, or expelled): no bucket, no reply.
+            return Ok(());
+        }
+        match live.flood.on_frame(&id, Date::now().as_millis()) {
+            Verdict::Pass => {}
+            Verdict::Drop(effects) => {
+                live.perform(effects);
+                return Ok(());
+            }
+            Verdict::Expel(effects) => {
+                live.perform(effects);
+                live.leave(&id);
+                return Ok(());
+            }
+        }
         let effects = match message {
             WebSocketIncomingMessage::String(text) => live.stream.receive_text(&id, &text),
             WebSocketIncomingMessage::Binary(_) => live.stream.receive_binary(&id),
@@ -186,8 +207,13 @@ impl Live {
                 members.len()
             );
         }
+        let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
         let (stream, rejected) = Stream::restore(config, members);
-        let mut live = Live { stream, sockets };
+        let mut live = Live {
+            stream,
+            sockets,
+            flood,
+        };
         let mut effects: Vec<Effect> = rejected
             .into_iter()
             .map(|id| Effect::Close {
@@ -214,6 +240,7 @@ impl Live {
             return Vec::new();
         };
         let effects = self.stream.leave(id);
+        self.flood.forget(id);
         if let Some(ws) = self.sockets.remove(id) {
             let mut gone = Identity::new(id, role);
             gone.gone = true;
@@ -252,17 +279,4 @@ impl Live {
 /// ever reported locally, never sent.
 fn is_sendable_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
-
-fn config_from(env: &Env) -> Config {
-    let Ok(var) = env.var(ICE_SERVERS_VAR) else {
-        return Config::default();
-    };
-    let json = var.to_string();
-    Config::default()
-        .with_ice_servers(&json)
-        .unwrap_or_else(|e| {
-            console_error!("{ICE_SERVERS_VAR} ignored, using the default: {e}");
-            Config::default()
-        })
 }
