@@ -6,9 +6,9 @@
 //! id) and its attachment (so it survives eviction with room for more per-socket state).
 
 use serde::{Deserialize, Serialize};
-use streams_core::{PeerId, Role};
+use streams_core::{PeerId, Role, HEARTBEAT_PING, HEARTBEAT_PONG};
 use worker::wasm_bindgen::JsValue;
-use worker::{web_sys, Error, Result, State, WebSocket};
+use worker::{web_sys, Error, Result, State, WebSocket, WebSocketRequestResponsePair};
 
 const ID_TAG: &str = "id:";
 const ROLE_TAG: &str = "role:";
@@ -52,6 +52,17 @@ pub fn accept(state: &State, ws: &WebSocket, identity: &Identity) -> Result<()> 
         .accept_websocket_with_tags(ws.as_ref(), tags)
         .map_err(Error::from)?;
     ws.serialize_attachment(identity)
+}
+
+/// Has the runtime answer `ping` with `pong` on every socket of this object by itself, without
+/// waking the object from hibernation (and without counting against any frame limit).
+pub fn answer_heartbeats(state: &State) -> Result<()> {
+    let pair =
+        WebSocketRequestResponsePair::new(HEARTBEAT_PING, HEARTBEAT_PONG).map_err(Error::from)?;
+    state
+        .as_raw()
+        .set_websocket_auto_response(&pair)
+        .map_err(Error::from)
 }
 
 /// Every socket the runtime holds for this object, open or not.

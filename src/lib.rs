@@ -24,6 +24,7 @@ mod ice;
 mod ids;
 mod object;
 mod router;
+mod settings;
 
 pub use object::StreamObject;
 

@@ -10,17 +10,17 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 use streams_core::{
-    error_frame, peerconnection_frame, Config, Effect, ErrorCode, Mode, PeerId, Refusal, Role,
-    Stream,
+    error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, PeerId,
+    Refusal, Role, Stream, Verdict,
 };
 use worker::{
-    console_error, console_log, durable_object, DurableObject, Env, Error, Request, Response,
+    console_error, console_log, durable_object, Date, DurableObject, Env, Error, Request, Response,
     Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::hibernation::{self, Identity};
 use crate::ice::IceService;
-use crate::{ids, router};
+use crate::{ids, router, settings};
 
 #[durable_object]
 pub struct StreamObject {
@@ -40,13 +40,19 @@ struct IceAsk {
 struct Live {
     stream: Stream,
     sockets: HashMap<PeerId, WebSocket>,
+    /// Frame rate buckets; fresh after every wake-up (see `FloodGuard`).
+    flood: FloodGuard,
 }
 
 impl DurableObject for StreamObject {
     fn new(state: State, env: Env) -> Self {
+        // Runs on every wake-up too; the runtime answers heartbeats itself from then on.
+        if let Err(e) = hibernation::answer_heartbeats(&state) {
+            console_error!("heartbeat auto-response: {e}");
+        }
         Self {
             state,
-            config: Config::default(),
+            config: settings::shared(&env).config.clone(),
             ice: IceService::from_env(&env),
             live: RefCell::new(None),
         }
@@ -85,6 +91,22 @@ impl DurableObject for StreamObject {
         };
         let asks = {
             let mut live = self.live()?;
+            if !live.stream.contains(&id) {
+                // A socket already let go (closing, or expelled): no bucket, no reply.
+                return Ok(());
+            }
+            match live.flood.on_frame(&id, Date::now().as_millis()) {
+                Verdict::Pass => {}
+                Verdict::Drop(effects) => {
+                    live.perform(effects);
+                    return Ok(());
+                }
+                Verdict::Expel(effects) => {
+                    live.perform(effects);
+                    live.leave(&id);
+                    return Ok(());
+                }
+            }
             let effects = match message {
                 WebSocketIncomingMessage::String(text) => live.stream.receive_text(&id, &text),
                 WebSocketIncomingMessage::Binary(_) => live.stream.receive_binary(&id),
@@ -209,8 +231,13 @@ impl Live {
                 members.len()
             );
         }
+        let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
         let (stream, rejected) = Stream::restore(config, members);
-        let mut live = Live { stream, sockets };
+        let mut live = Live {
+            stream,
+            sockets,
+            flood,
+        };
         let mut effects: Vec<Effect> = rejected
             .into_iter()
             .map(|id| Effect::Close {
@@ -237,6 +264,7 @@ impl Live {
             return Vec::new();
         };
         let effects = self.stream.leave(id);
+        self.flood.forget(id);
         if let Some(ws) = self.sockets.remove(id) {
             let mut gone = Identity::new(id, role);
             gone.gone = true;

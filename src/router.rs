@@ -1,35 +1,93 @@
 //! The Worker's front door: admit a request to its stream's Durable Object, or refuse it.
+//!
+//! Everything the decision needs is read here as plain values (method, path, query, headers,
+//! the time) and handed to the core's [`admit_with`]; the per-address connection limit is the
+//! only state, kept in this isolate's memory.
 
-use streams_core::{admit, ErrorCode, Refusal, Rejection};
-use worker::{Env, Request, Response, Result, WebSocketPair};
+use std::cell::RefCell;
 
-use crate::api;
+use streams_core::{
+    admit_with, Credentials, ErrorCode, KeyedLimiter, Refusal, Rejection, DEFAULT_MAX_KEYS,
+};
+use worker::{console_log, Date, Env, Request, Response, Result, WebSocketPair};
+
+use crate::{api, settings};
 
 /// The Durable Object namespace binding in `wrangler.toml`.
 pub const STREAMS_BINDING: &str = "STREAMS";
 
+thread_local! {
+    /// `IP_CONNECT_RATE` buckets. Best effort by design: each isolate counts only what it sees.
+    static CONNECTS: RefCell<Option<KeyedLimiter>> = const { RefCell::new(None) };
+}
+
 pub async fn route(req: Request, env: &Env) -> Result<Response> {
+    let settings = settings::shared(env);
     let url = req.url()?;
     if url.path() == api::ICE_SERVERS_PATH {
         return api::ice_servers(&req, env).await;
     }
-    let mode = url
-        .query_pairs()
-        .find(|(k, _)| k == "mode")
-        .map(|(_, v)| v.into_owned());
-    let upgrade = req
-        .headers()
+    let (mut mode, mut token) = (None, None);
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "mode" if mode.is_none() => mode = Some(value.into_owned()),
+            "token" if token.is_none() => token = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let headers = req.headers();
+    let upgrade = headers
         .get("Upgrade")?
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let origin = headers.get("Origin")?;
+    let authorization = headers.get("Authorization")?;
+    let host = match (url.host_str(), url.port()) {
+        (Some(name), Some(port)) => Some(format!("{name}:{port}")),
+        (name, None) => name.map(str::to_owned),
+        (None, Some(_)) => None,
+    };
+    let now_ms = Date::now().as_millis();
     let method = req.method().to_string();
-    let decision = admit(&streams_core::Request {
+    let request = streams_core::Request {
         method: &method,
         upgrade,
         path: url.path(),
         mode: mode.as_deref(),
-    });
+    };
+    let creds = Credentials {
+        host: host.as_deref(),
+        origin: origin.as_deref(),
+        token: token.as_deref(),
+        authorization: authorization.as_deref(),
+        now_ms,
+    };
+    let mut decision = admit_with(&request, &creds, &settings.policy);
+    // Every WebSocket attempt counts against its address, refused or not, so guessing tokens
+    // or paths is throttled too; HTTP refusals cost nothing and are not counted.
+    if let (Some(rate), false) = (
+        settings.connect_rate,
+        matches!(decision, Err(Rejection::Http(_))),
+    ) {
+        if let Some(ip) = headers.get("CF-Connecting-IP")? {
+            let allowed = CONNECTS.with(|cell| {
+                cell.borrow_mut()
+                    .get_or_insert_with(|| KeyedLimiter::new(rate, DEFAULT_MAX_KEYS))
+                    .allow(&ip, now_ms)
+            });
+            if !allowed {
+                decision = Err(Rejection::Socket(Refusal(ErrorCode::ConnectRate)));
+            }
+        }
+    }
     match decision {
         Ok(admitted) => {
+            if let Some(label) = &admitted.label {
+                console_log!(
+                    "token {label:?} admitted as {} to {}",
+                    admitted.role.as_str(),
+                    admitted.key.as_str()
+                );
+            }
             let namespace = env.durable_object(STREAMS_BINDING)?;
             let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
             stub.fetch_with_request(req).await

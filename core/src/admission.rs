@@ -1,6 +1,6 @@
 //! Which requests may open a connection to which stream, decided before any socket exists.
 
-use crate::{resolve, ErrorCode, Mode, Refusal, Role, StreamKey};
+use crate::{resolve_within, Credentials, ErrorCode, Mode, Policy, Refusal, Role, StreamKey};
 
 /// What the Worker knows of an incoming request.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +19,8 @@ pub struct Request<'a> {
 pub struct Admitted {
     pub key: StreamKey,
     pub role: Role,
+    /// The client label of the token that admitted the request, if any.
+    pub label: Option<String>,
 }
 
 /// A request that may not.
@@ -31,8 +33,21 @@ pub enum Rejection {
     Socket(Refusal),
 }
 
-/// Decides where a request goes. Never panics, whatever the input.
+/// Decides where a request goes under the default (open) policy. Never panics.
 pub fn admit(req: &Request<'_>) -> Result<Admitted, Rejection> {
+    admit_with(req, &Credentials::default(), &Policy::default())
+}
+
+/// Decides where a request goes under `policy`. Never panics, whatever the input.
+///
+/// Checks, in order: method, upgrade and mode (HTTP refusals: no browser socket is waiting
+/// yet), then host, origin, path, path prefix and token (refused on the socket, with a close
+/// code per reason).
+pub fn admit_with(
+    req: &Request<'_>,
+    creds: &Credentials<'_>,
+    policy: &Policy,
+) -> Result<Admitted, Rejection> {
     if req.method != "GET" {
         return Err(Rejection::Http(ErrorCode::MethodNotAllowed));
     }
@@ -40,9 +55,152 @@ pub fn admit(req: &Request<'_>) -> Result<Admitted, Rejection> {
         return Err(Rejection::Http(ErrorCode::UpgradeRequired));
     }
     let mode = Mode::parse(req.mode).map_err(Rejection::Http)?;
-    let key = resolve(req.path, mode).map_err(Rejection::Socket)?;
+    let refuse = |code| Rejection::Socket(Refusal(code));
+    policy.check_site(creds).map_err(refuse)?;
+    let key = resolve_within(req.path, mode, policy.max_path_bytes).map_err(Rejection::Socket)?;
+    let label = policy
+        .check_stream(req.path, &key, mode, creds)
+        .map_err(refuse)?;
     Ok(Admitted {
         key,
         role: mode.role(),
+        label,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{token, Access};
+
+    fn upgrade<'a>(path: &'a str, mode: &'a str) -> Request<'a> {
+        Request {
+            method: "GET",
+            upgrade: true,
+            path,
+            mode: Some(mode),
+        }
+    }
+
+    fn refused(code: ErrorCode) -> Result<Admitted, Rejection> {
+        Err(Rejection::Socket(Refusal(code)))
+    }
+
+    #[test]
+    fn http_refusals_come_before_any_policy() {
+        let policy = Policy {
+            hosts: vec!["example.com".into()],
+            ..Policy::default()
+        };
+        let c = Credentials::default();
+        let post = Request {
+            method: "POST",
+            ..upgrade("/s", "publish")
+        };
+        assert_eq!(
+            admit_with(&post, &c, &policy),
+            Err(Rejection::Http(ErrorCode::MethodNotAllowed))
+        );
+        assert_eq!(
+            admit_with(&upgrade("/s", "watch"), &c, &policy),
+            Err(Rejection::Http(ErrorCode::InvalidMode))
+        );
+        assert_eq!(
+            admit_with(&upgrade("/s", "publish"), &c, &policy),
+            refused(ErrorCode::HostNotAllowed)
+        );
+    }
+
+    #[test]
+    fn every_token_refusal_reaches_the_socket_with_its_own_code() {
+        let secret = b"admission secret".to_vec();
+        let policy = Policy {
+            publish: Access::Token,
+            subscribe: Access::Token,
+            ..Policy::default()
+        }
+        .with_secret(Some(secret.clone()));
+        let now_ms = 1_800_000_000_000;
+        let mint = |path: &str, mode, exp| {
+            token::mint(
+                &secret,
+                &token::Claims {
+                    path: path.into(),
+                    mode,
+                    exp,
+                    label: None,
+                },
+            )
+            .unwrap()
+        };
+        let valid = mint("/s", Mode::Publish, 1_800_000_060);
+        let cases = [
+            (None, ErrorCode::TokenMissing),
+            (Some("x.y.z".to_owned()), ErrorCode::TokenMalformed),
+            (Some(format!("{valid}!")), ErrorCode::TokenMalformed),
+            (
+                token::mint(
+                    b"another secret",
+                    &token::Claims {
+                        path: "/s".into(),
+                        mode: Mode::Publish,
+                        exp: 1_800_000_060,
+                        label: None,
+                    },
+                ),
+                ErrorCode::TokenBadSignature,
+            ),
+            (
+                Some(mint("/s", Mode::Publish, 1_800_000_000)),
+                ErrorCode::TokenExpired,
+            ),
+            (
+                Some(mint("/t", Mode::Publish, 1_800_000_060)),
+                ErrorCode::TokenWrongPath,
+            ),
+            (
+                Some(mint("/s", Mode::Subscribe, 1_800_000_060)),
+                ErrorCode::TokenWrongMode,
+            ),
+        ];
+        for (token, code) in cases {
+            let c = Credentials {
+                token: token.as_deref(),
+                now_ms,
+                ..Credentials::default()
+            };
+            assert_eq!(
+                admit_with(&upgrade("/s", "publish"), &c, &policy),
+                refused(code),
+                "{token:?}"
+            );
+        }
+        let c = Credentials {
+            token: Some(&valid),
+            now_ms,
+            ..Credentials::default()
+        };
+        assert_eq!(
+            admit_with(&upgrade("/s", "publish"), &c, &policy),
+            Ok(Admitted {
+                key: crate::resolve("/s", Mode::Publish).unwrap(),
+                role: Role::Publisher,
+                label: None,
+            })
+        );
+    }
+
+    #[test]
+    fn the_path_limit_is_configurable() {
+        let policy = Policy {
+            max_path_bytes: 8,
+            ..Policy::default()
+        };
+        let c = Credentials::default();
+        assert!(admit_with(&upgrade("/1234567", "publish"), &c, &policy).is_ok());
+        assert_eq!(
+            admit_with(&upgrade("/12345678", "publish"), &c, &policy),
+            refused(ErrorCode::PathTooLong)
+        );
+    }
 }

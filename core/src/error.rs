@@ -31,8 +31,37 @@ pub enum ErrorCode {
     PublisherExists,
     /// Publishing on a `/sha1/<hex>` or `/sha256/<hex>` path: only the plain name may publish.
     HashPathPublish,
-    /// The stream path is empty, too long, or has characters outside the allowed set.
+    /// The stream path is empty, has characters outside the allowed set, or a dot segment.
     InvalidPath,
+    /// The stream path is longer than the configured maximum.
+    PathTooLong,
+    /// The stream path starts with none of the configured prefixes (`ALLOWED_PATHS`).
+    PathNotAllowed,
+    /// The request's `Origin` is not in `ALLOWED_ORIGINS`.
+    OriginNotAllowed,
+    /// The request's host is not in `ALLOWED_HOSTS`.
+    HostNotAllowed,
+    /// The connection needs a token and carried none.
+    TokenMissing,
+    /// The token is not a well-formed HS256 token with the required claims.
+    TokenMalformed,
+    /// The token's signature does not match its contents: it was altered or signed with another
+    /// secret.
+    TokenBadSignature,
+    /// The token's expiry time has passed.
+    TokenExpired,
+    /// The token was issued for another stream path.
+    TokenWrongPath,
+    /// The token was issued for the other mode.
+    TokenWrongMode,
+    /// The stream has as many subscribers as it accepts.
+    StreamFull,
+    /// Too many connections from this client address in a short time.
+    ConnectRate,
+    /// Too many frames in a short time: this one was dropped.
+    RateLimited,
+    /// Frames kept arriving faster than the limit: the connection is closed.
+    Flooding,
     /// `mode` is missing or is neither `publish` nor `subscribe`.
     InvalidMode,
     /// A stream path was requested without a WebSocket upgrade.
@@ -61,6 +90,20 @@ impl ErrorCode {
             ErrorCode::PublisherExists => "publisher-exists",
             ErrorCode::HashPathPublish => "hash-path-publish",
             ErrorCode::InvalidPath => "invalid-path",
+            ErrorCode::PathTooLong => "path-too-long",
+            ErrorCode::PathNotAllowed => "path-not-allowed",
+            ErrorCode::OriginNotAllowed => "origin-not-allowed",
+            ErrorCode::HostNotAllowed => "host-not-allowed",
+            ErrorCode::TokenMissing => "token-missing",
+            ErrorCode::TokenMalformed => "token-malformed",
+            ErrorCode::TokenBadSignature => "token-bad-signature",
+            ErrorCode::TokenExpired => "token-expired",
+            ErrorCode::TokenWrongPath => "token-wrong-path",
+            ErrorCode::TokenWrongMode => "token-wrong-mode",
+            ErrorCode::StreamFull => "stream-full",
+            ErrorCode::ConnectRate => "connect-rate",
+            ErrorCode::RateLimited => "rate-limited",
+            ErrorCode::Flooding => "flooding",
             ErrorCode::InvalidMode => "invalid-mode",
             ErrorCode::UpgradeRequired => "upgrade-required",
             ErrorCode::MethodNotAllowed => "method-not-allowed",
@@ -86,8 +129,24 @@ impl ErrorCode {
                 "publish on the plain path; the hashed path is for subscribers"
             }
             ErrorCode::InvalidPath => {
-                "the stream path is empty, too long or has characters that are not allowed"
+                "the stream path is empty, has characters that are not allowed, or has a . or .. segment"
             }
+            ErrorCode::PathTooLong => "the stream path is longer than the server accepts",
+            ErrorCode::PathNotAllowed => "this server does not serve streams under this path",
+            ErrorCode::OriginNotAllowed => "pages from this origin may not connect",
+            ErrorCode::HostNotAllowed => "this host name is not served",
+            ErrorCode::TokenMissing => {
+                "this connection needs a token: add ?token= or an Authorization: Bearer header"
+            }
+            ErrorCode::TokenMalformed => "the token is not a well-formed HS256 access token",
+            ErrorCode::TokenBadSignature => "the token's signature does not match its contents",
+            ErrorCode::TokenExpired => "the token has expired",
+            ErrorCode::TokenWrongPath => "the token was issued for another stream path",
+            ErrorCode::TokenWrongMode => "the token was issued for the other mode",
+            ErrorCode::StreamFull => "this stream has as many subscribers as it accepts",
+            ErrorCode::ConnectRate => "too many connections from this address; retry later",
+            ErrorCode::RateLimited => "too many frames; this one was dropped, slow down",
+            ErrorCode::Flooding => "frames kept arriving faster than the limit; closing",
             ErrorCode::InvalidMode => "add ?mode=publish or ?mode=subscribe to the URL",
             ErrorCode::UpgradeRequired => "stream paths take WebSocket connections only",
             ErrorCode::MethodNotAllowed => "stream paths take GET requests only",
@@ -105,6 +164,18 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PublisherExists => 409,
             ErrorCode::HashPathPublish => 403,
+            ErrorCode::PathTooLong => 414,
+            ErrorCode::PathNotAllowed | ErrorCode::OriginNotAllowed | ErrorCode::HostNotAllowed => {
+                403
+            }
+            ErrorCode::TokenMissing
+            | ErrorCode::TokenMalformed
+            | ErrorCode::TokenBadSignature
+            | ErrorCode::TokenExpired
+            | ErrorCode::TokenWrongPath
+            | ErrorCode::TokenWrongMode => 401,
+            ErrorCode::StreamFull => 503,
+            ErrorCode::ConnectRate | ErrorCode::RateLimited | ErrorCode::Flooding => 429,
             ErrorCode::IceUnavailable | ErrorCode::Internal => 500,
             _ => 400,
         }
@@ -119,6 +190,19 @@ impl ErrorCode {
             ErrorCode::HashPathPublish => 4002,
             ErrorCode::InvalidPath => 4003,
             ErrorCode::InvalidMode => 4004,
+            ErrorCode::PathTooLong => 4005,
+            ErrorCode::PathNotAllowed => 4006,
+            ErrorCode::OriginNotAllowed => 4007,
+            ErrorCode::HostNotAllowed => 4008,
+            ErrorCode::TokenMissing => 4010,
+            ErrorCode::TokenMalformed => 4011,
+            ErrorCode::TokenBadSignature => 4012,
+            ErrorCode::TokenExpired => 4013,
+            ErrorCode::TokenWrongPath => 4014,
+            ErrorCode::TokenWrongMode => 4015,
+            ErrorCode::StreamFull => 4020,
+            ErrorCode::ConnectRate => 4021,
+            ErrorCode::Flooding => 4022,
             ErrorCode::Internal => 1011,
             _ => 4000,
         }
@@ -143,6 +227,20 @@ impl ErrorCode {
         ErrorCode::PublisherExists,
         ErrorCode::HashPathPublish,
         ErrorCode::InvalidPath,
+        ErrorCode::PathTooLong,
+        ErrorCode::PathNotAllowed,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::HostNotAllowed,
+        ErrorCode::TokenMissing,
+        ErrorCode::TokenMalformed,
+        ErrorCode::TokenBadSignature,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenWrongPath,
+        ErrorCode::TokenWrongMode,
+        ErrorCode::StreamFull,
+        ErrorCode::ConnectRate,
+        ErrorCode::RateLimited,
+        ErrorCode::Flooding,
         ErrorCode::InvalidMode,
         ErrorCode::UpgradeRequired,
         ErrorCode::MethodNotAllowed,
@@ -158,3 +256,58 @@ impl fmt::Display for ErrorCode {
 }
 
 impl std::error::Error for ErrorCode {}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    const PROTOCOL: &str = include_str!("../../docs/PROTOCOL.md");
+
+    /// Refused with an HTTP status before any socket exists, so they never close one.
+    const HTTP_ONLY: &[ErrorCode] = &[
+        ErrorCode::InvalidMode,
+        ErrorCode::UpgradeRequired,
+        ErrorCode::MethodNotAllowed,
+    ];
+
+    #[test]
+    fn every_code_is_documented_in_the_protocol() {
+        for code in ErrorCode::ALL {
+            let row = format!("| `{}` |", code.code());
+            assert!(PROTOCOL.contains(&row), "docs/PROTOCOL.md has no row {row}");
+        }
+    }
+
+    #[test]
+    fn every_close_code_is_in_the_close_code_table_with_its_reason() {
+        let table = PROTOCOL.split("## Close codes").nth(1).unwrap();
+        for code in ErrorCode::ALL {
+            let close = code.close_code();
+            // 4000 is the fallback for frame errors, which never close a connection.
+            if close == 4000 || HTTP_ONLY.contains(code) {
+                continue;
+            }
+            let row = format!("| {close} | `{}` |", code.code());
+            assert!(table.contains(&row), "close code table has no row {row}");
+        }
+    }
+
+    #[test]
+    fn close_codes_are_distinct_per_reason() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let close = code.close_code();
+            if close != 4000 {
+                assert!(seen.insert(close), "{close} is used twice");
+            }
+        }
+    }
+
+    #[test]
+    fn all_lists_every_code_once() {
+        let codes: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+    }
+}

@@ -4,7 +4,6 @@
 //! Everything here is pure: the clock, the label and Cloudflare's answer come in as arguments;
 //! the adapter does the HTTP call and reads the time.
 
-use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha1::Sha1;
@@ -258,7 +257,7 @@ pub fn turn_rest_credential(
     let credential = match Hmac::<Sha1>::new_from_slice(secret.as_bytes()) {
         Ok(mut mac) => {
             mac.update(username.as_bytes());
-            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+            crate::base64url::encode_standard(mac.finalize().into_bytes())
         }
         // HMAC takes keys of any length; this arm exists only because the API is fallible.
         Err(_) => String::new(),

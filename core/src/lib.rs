@@ -24,24 +24,37 @@
 )]
 
 mod admission;
+mod base64url;
 mod config;
 mod cors;
 mod effect;
 mod error;
 mod frame;
 pub mod ice;
+mod limits;
 mod message;
 mod path;
 mod peer;
+mod policy;
+pub mod settings;
 mod stream;
+pub mod token;
 
-pub use admission::{admit, Admitted, Rejection, Request};
-pub use config::{Config, ConfigError, DEFAULT_MAX_FRAME_BYTES};
+pub use admission::{admit, admit_with, Admitted, Rejection, Request};
+pub use config::{
+    Config, ConfigError, DEFAULT_FLOOD_CLOSE_AFTER, DEFAULT_FRAME_BURST, DEFAULT_FRAME_RATE,
+    DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SUBSCRIBERS,
+};
 pub use cors::CorsOrigins;
 pub use effect::{Effect, Refusal};
 pub use error::ErrorCode;
 pub use frame::{parse_frame, Frame, FrameError};
-pub use message::{error_frame, event_frame, peerconnection_frame, EventKind};
-pub use path::{resolve, Mode, StreamKey, MAX_PATH_BYTES};
+pub use limits::{FloodGuard, KeyedLimiter, Rate, TokenBucket, Verdict, DEFAULT_MAX_KEYS};
+pub use message::{
+    error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING, HEARTBEAT_PONG,
+};
+pub use path::{resolve, resolve_within, Mode, StreamKey, MAX_PATH_BYTES};
 pub use peer::{PeerId, Role};
+pub use policy::{Access, Credentials, Policy};
+pub use settings::Settings;
 pub use stream::Stream;

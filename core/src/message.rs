@@ -4,6 +4,15 @@ use serde_json::Value;
 
 use crate::ErrorCode;
 
+/// A client may send this exact text frame at any time; the runtime answers [`HEARTBEAT_PONG`]
+/// itself, without waking the stream's Durable Object, so a client can check its connection
+/// as often as it likes at no cost to the stream. It is not JSON, so it cannot be mistaken for
+/// a protocol frame (rtclite clients never send it).
+pub const HEARTBEAT_PING: &str = "ping";
+
+/// The runtime's answer to [`HEARTBEAT_PING`].
+pub const HEARTBEAT_PONG: &str = "pong";
+
 /// The `type` of an `EVENT` frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventKind {

@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{ErrorCode, Refusal, Role};
 
-/// The longest stream path accepted, in bytes. Durable Object names allow more; a bound keeps
-/// logs and memory small and stops a 10 KB path from reaching the object.
+/// The longest stream path accepted by default, in bytes (`MAX_PATH_BYTES` changes it). Durable
+/// Object names allow more; a bound keeps logs and memory small and stops a 10 KB path from
+/// reaching the object.
 pub const MAX_PATH_BYTES: usize = 256;
 
 /// The `mode` query parameter.
@@ -68,17 +69,32 @@ const SCHEMES: [HashScheme; 2] = [
     },
 ];
 
-/// Maps a request path and mode to the stream it names, or refuses it.
+/// Whether a stream key is a hash (`/sha1/<40 hex>` or `/sha256/<64 hex>`).
+pub(crate) fn is_hash_path(key: &str) -> bool {
+    SCHEMES.iter().any(|scheme| {
+        key.strip_prefix(scheme.prefix)
+            .is_some_and(|rest| is_hex_of_len(rest, scheme.hex_len))
+    })
+}
+
+fn is_hex_of_len(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Maps a request path and mode to the stream it names, or refuses it, with the default
+/// length limit.
 ///
 /// `path` is the URL path as received (still percent-encoded, so plain ASCII in practice).
 pub fn resolve(path: &str, mode: Mode) -> Result<StreamKey, Refusal> {
-    if !is_valid_path(path) {
-        return Err(Refusal(ErrorCode::InvalidPath));
-    }
+    resolve_within(path, mode, MAX_PATH_BYTES)
+}
+
+/// [`resolve`] with a path length limit of `max_bytes`.
+pub fn resolve_within(path: &str, mode: Mode, max_bytes: usize) -> Result<StreamKey, Refusal> {
+    check_path(path, max_bytes).map_err(Refusal)?;
     for scheme in &SCHEMES {
         if let Some(rest) = path.strip_prefix(scheme.prefix) {
-            let is_hash =
-                rest.len() == scheme.hex_len && rest.bytes().all(|b| b.is_ascii_hexdigit());
+            let is_hash = is_hex_of_len(rest, scheme.hex_len);
             return match (mode, is_hash) {
                 (Mode::Subscribe, true) => Ok(StreamKey(format!(
                     "{}{}",
@@ -102,15 +118,59 @@ pub fn resolve(path: &str, mode: Mode) -> Result<StreamKey, Refusal> {
     Ok(StreamKey(path.to_owned()))
 }
 
-/// A path is `/` followed by 1 to `MAX_PATH_BYTES - 1` visible ASCII characters.
+/// A path is `/` followed by 1 to `max_bytes - 1` visible ASCII characters, whose
+/// percent-escapes decode to UTF-8 text without control characters, and with no `.` or `..`
+/// segment (spelled plainly or percent-encoded).
 ///
 /// Percent-encoded URLs never carry spaces, controls or raw UTF-8, so anything else is an
-/// attack or a bug; refusing it early keeps it out of Durable Object names and logs.
-fn is_valid_path(path: &str) -> bool {
-    path.len() >= 2
-        && path.len() <= MAX_PATH_BYTES
+/// attack or a bug; refusing it early keeps it out of Durable Object names and logs. Dot
+/// segments name nothing here (streams are not files), but a path that looks like traversal
+/// would confuse `ALLOWED_PATHS` prefixes and whoever reads the logs, so it is refused outright.
+fn check_path(path: &str, max_bytes: usize) -> Result<(), ErrorCode> {
+    if path.len() > max_bytes {
+        return Err(ErrorCode::PathTooLong);
+    }
+    let well_formed = path.len() >= 2
         && path.starts_with('/')
         && path.bytes().all(|b| b.is_ascii_graphic())
+        && path.split('/').all(|segment| !is_dot_segment(segment))
+        && percent_decode(path).is_some_and(|text| !text.chars().any(char::is_control));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ErrorCode::InvalidPath)
+    }
+}
+
+/// `.` or `..`, with any dot possibly written `%2e` / `%2E` (URL parsers treat those alike).
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "." | "%2e" | ".." | ".%2e" | "%2e." | "%2e%2e"
+    )
+}
+
+/// Decodes `%XX` escapes; `None` when an escape is malformed or the bytes are not UTF-8.
+fn percent_decode(path: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(path.len());
+    let mut rest = path.as_bytes().iter();
+    while let Some(&b) = rest.next() {
+        if b == b'%' {
+            let hi = hex_value(*rest.next()?)?;
+            let lo = hex_value(*rest.next()?)?;
+            bytes.push((hi << 4) | lo);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -125,6 +185,87 @@ mod tests {
             key.as_str(),
             "/sha1/04e5383618cc0f1dd6a5a433ba49396eccd080b4"
         );
+    }
+
+    #[test]
+    fn path_length_limit_is_its_own_refusal() {
+        let long = format!("/{}", "a".repeat(255));
+        assert!(resolve(&long, Mode::Publish).is_ok());
+        let longer = format!("/{}", "a".repeat(256));
+        assert_eq!(
+            resolve(&longer, Mode::Publish),
+            Err(Refusal(ErrorCode::PathTooLong))
+        );
+        let ten_kb = format!("/{}", "a".repeat(10 * 1024));
+        assert_eq!(
+            resolve(&ten_kb, Mode::Subscribe),
+            Err(Refusal(ErrorCode::PathTooLong))
+        );
+        assert_eq!(
+            resolve_within("/abcd", Mode::Publish, 4),
+            Err(Refusal(ErrorCode::PathTooLong))
+        );
+        assert!(resolve_within("/abc", Mode::Publish, 4).is_ok());
+    }
+
+    #[test]
+    fn disallowed_characters_are_refused() {
+        for bad in [
+            "",
+            "/",
+            "x",
+            "/a b",
+            "/a\tb",
+            "/caf\u{e9}",
+            "/a\u{7f}",
+            "/%",
+            "/%4",
+            "/%zz",
+            "/%ff%fe",
+            "/%c3",
+            "/%00",
+            "/a%0Ab",
+            "/%7F",
+        ] {
+            assert_eq!(
+                resolve(bad, Mode::Publish),
+                Err(Refusal(ErrorCode::InvalidPath)),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "/caf%C3%A9",
+            "/a%20b",
+            "/rooms/1?",
+            "/a//b",
+            "/...",
+            "/.a/b.",
+            "/%2e%2e%2e",
+        ] {
+            assert!(resolve(good, Mode::Subscribe).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_refused_however_spelled() {
+        for bad in [
+            "/../x",
+            "/./x",
+            "/a/..",
+            "/a/./b",
+            "/%2e%2e/",
+            "/%2E%2e/x",
+            "/.%2e/x",
+            "/%2e./x",
+            "/%2e",
+            "/sha1/../x",
+        ] {
+            assert_eq!(
+                resolve(bad, Mode::Publish),
+                Err(Refusal(ErrorCode::InvalidPath)),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -103,6 +103,9 @@ impl Stream {
         if role == Role::Publisher && self.publisher.is_some() {
             return Err(Refusal(ErrorCode::PublisherExists));
         }
+        if role == Role::Subscriber && self.subscribers.len() >= self.config.max_subscribers {
+            return Err(Refusal(ErrorCode::StreamFull));
+        }
         Ok(())
     }
 

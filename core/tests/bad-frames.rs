@@ -90,6 +90,7 @@ fn oversize_frames_are_refused_before_parsing() {
 
     let mut small = Harness::new(Config {
         max_frame_bytes: 64,
+        ..Config::default()
     });
     small.join("p", Publisher);
     small.join("s", Subscriber);

@@ -79,18 +79,13 @@ fn malformed_hash_paths_are_refused() {
 #[test]
 fn invalid_paths_are_refused() {
     let long = format!("/{}", "a".repeat(MAX_PATH_BYTES));
-    for path in [
-        "",
-        "/",
-        "no-slash",
-        "/with space",
-        "/tab\t",
-        "/caf\u{e9}",
-        &long,
-    ] {
+    for path in ["", "/", "no-slash", "/with space", "/tab\t", "/caf\u{e9}"] {
         for mode in [Mode::Publish, Mode::Subscribe] {
             assert_eq!(refusal(path, mode), ErrorCode::InvalidPath, "{path:?}");
         }
+    }
+    for mode in [Mode::Publish, Mode::Subscribe] {
+        assert_eq!(refusal(&long, mode), ErrorCode::PathTooLong);
     }
     let longest_allowed = format!("/{}", "a".repeat(MAX_PATH_BYTES - 1));
     assert!(resolve(&longest_allowed, Mode::Publish).is_ok());

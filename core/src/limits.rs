@@ -1,0 +1,394 @@
+//! Rate limits: token buckets for the frames of one connection and the connections of one
+//! client address.
+//!
+//! Time comes in as milliseconds from the caller; the core reads no clock. A clock that goes
+//! backwards refills nothing rather than failing.
+
+use std::collections::HashMap;
+
+use crate::{error_frame, Effect, ErrorCode, PeerId};
+
+/// `amount` events per `period_ms`, in bursts of up to `burst`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub amount: u32,
+    pub period_ms: u32,
+    pub burst: u32,
+}
+
+impl Rate {
+    pub fn per_second(amount: u32, burst: u32) -> Self {
+        Self {
+            amount,
+            period_ms: 1000,
+            burst,
+        }
+    }
+
+    pub fn per_minute(amount: u32, burst: u32) -> Self {
+        Self {
+            amount,
+            period_ms: 60_000,
+            burst,
+        }
+    }
+
+    /// What one event costs, in the bucket's units (see [`TokenBucket`]).
+    fn cost(self) -> u64 {
+        u64::from(self.period_ms)
+    }
+
+    fn capacity(self) -> u64 {
+        u64::from(self.burst).saturating_mul(self.cost())
+    }
+}
+
+/// A token bucket kept in exact integers: one event costs `period_ms` units and every
+/// millisecond adds `amount` units, so `amount` events per period refill with no rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenBucket {
+    level: u64,
+    last_ms: u64,
+}
+
+impl TokenBucket {
+    /// A full bucket: a newcomer may burst at once.
+    pub fn full(rate: Rate, now_ms: u64) -> Self {
+        Self {
+            level: rate.capacity(),
+            last_ms: now_ms,
+        }
+    }
+
+    fn refill(&mut self, rate: Rate, now_ms: u64) {
+        let elapsed = now_ms.saturating_sub(self.last_ms);
+        self.last_ms = self.last_ms.max(now_ms);
+        self.level = self
+            .level
+            .saturating_add(elapsed.saturating_mul(u64::from(rate.amount)))
+            .min(rate.capacity());
+    }
+
+    /// Takes one event's worth if there is one; `false` means over the limit.
+    pub fn take(&mut self, rate: Rate, now_ms: u64) -> bool {
+        self.refill(rate, now_ms);
+        if self.level >= rate.cost() {
+            self.level -= rate.cost();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the bucket would be full at `now_ms`: forgetting it then changes nothing.
+    pub fn is_full_at(&self, rate: Rate, now_ms: u64) -> bool {
+        let mut probe = *self;
+        probe.refill(rate, now_ms);
+        probe.level >= rate.capacity()
+    }
+}
+
+/// What to do with a frame, as decided by [`FloodGuard::on_frame`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Within the limit: handle the frame.
+    Pass,
+    /// Over the limit: drop the frame and perform these effects (an error frame to the sender).
+    Drop(Vec<Effect>),
+    /// Over the limit for too long: perform these effects (an error frame and a close), then
+    /// remove the sender from the stream.
+    Expel(Vec<Effect>),
+}
+
+/// The frame rate limit of every connection in one stream.
+///
+/// Each connection has its own bucket, so one client's flood never costs another client
+/// anything. A frame over the limit is dropped with a `rate-limited` error; a connection that
+/// has had `close_after` frames dropped without once letting its bucket fill up again is
+/// flooding, and is closed (`flooding`, close 4022). `close_after == 0` never closes.
+///
+/// The buckets live in memory only. After a hibernation wake-up every connection starts with a
+/// full bucket, which is harmless: the object only hibernates after seconds without a frame,
+/// long enough for any bucket to have refilled anyway.
+#[derive(Clone, Debug)]
+pub struct FloodGuard {
+    rate: Rate,
+    close_after: u32,
+    peers: HashMap<PeerId, PeerBucket>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PeerBucket {
+    bucket: TokenBucket,
+    dropped: u32,
+}
+
+impl FloodGuard {
+    pub fn new(rate: Rate, close_after: u32) -> Self {
+        Self {
+            rate,
+            close_after,
+            peers: HashMap::new(),
+        }
+    }
+
+    /// Counts a frame (of any kind) from `id` at `now_ms`.
+    pub fn on_frame(&mut self, id: &PeerId, now_ms: u64) -> Verdict {
+        let rate = self.rate;
+        let peer = self.peers.entry(id.clone()).or_insert(PeerBucket {
+            bucket: TokenBucket::full(rate, now_ms),
+            dropped: 0,
+        });
+        if peer.bucket.is_full_at(rate, now_ms) {
+            // Quiet long enough to refill completely: past drops are forgiven.
+            peer.dropped = 0;
+        }
+        if peer.bucket.take(rate, now_ms) {
+            return Verdict::Pass;
+        }
+        peer.dropped = peer.dropped.saturating_add(1);
+        if self.close_after > 0 && peer.dropped >= self.close_after {
+            self.peers.remove(id);
+            let code = ErrorCode::Flooding;
+            return Verdict::Expel(vec![
+                Effect::Send {
+                    to: id.clone(),
+                    text: error_frame(code, None),
+                },
+                Effect::Close {
+                    to: id.clone(),
+                    code: code.close_code(),
+                    reason: code.code().into(),
+                },
+            ]);
+        }
+        Verdict::Drop(vec![Effect::Send {
+            to: id.clone(),
+            text: error_frame(ErrorCode::RateLimited, None),
+        }])
+    }
+
+    /// The connection is gone: drop its bucket.
+    pub fn forget(&mut self, id: &PeerId) {
+        self.peers.remove(id);
+    }
+
+    /// How many connections have a bucket (for tests: buckets must not outlive connections).
+    pub fn tracked(&self) -> usize {
+        self.peers.len()
+    }
+}
+
+/// Connection attempts per key (a client address), best effort: the table lives in one
+/// isolate's memory, so it limits what one Worker instance sees, not the whole deployment.
+#[derive(Clone, Debug)]
+pub struct KeyedLimiter {
+    rate: Rate,
+    max_keys: usize,
+    buckets: HashMap<String, TokenBucket>,
+}
+
+/// How many addresses a [`KeyedLimiter`] tracks before it prunes.
+pub const DEFAULT_MAX_KEYS: usize = 10_000;
+
+impl KeyedLimiter {
+    pub fn new(rate: Rate, max_keys: usize) -> Self {
+        Self {
+            rate,
+            max_keys,
+            buckets: HashMap::new(),
+        }
+    }
+
+    pub fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    /// Counts an attempt by `key` at `now_ms`; `false` means refuse it.
+    pub fn allow(&mut self, key: &str, now_ms: u64) -> bool {
+        let rate = self.rate;
+        if let Some(bucket) = self.buckets.get_mut(key) {
+            return bucket.take(rate, now_ms);
+        }
+        if self.buckets.len() >= self.max_keys {
+            // A full bucket is the same as no bucket, so those go first. If every tracked key is
+            // still limited (a spread-out attack), the table is cleared: memory stays bounded
+            // and the limit fails open for a moment rather than refusing everyone.
+            self.buckets.retain(|_, b| !b.is_full_at(rate, now_ms));
+            if self.buckets.len() >= self.max_keys {
+                self.buckets.clear();
+            }
+        }
+        let mut bucket = TokenBucket::full(rate, now_ms);
+        let allowed = bucket.take(rate, now_ms);
+        self.buckets.insert(key.to_owned(), bucket);
+        allowed
+    }
+
+    pub fn tracked(&self) -> usize {
+        self.buckets.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_its_rate() {
+        let rate = Rate::per_second(10, 5);
+        let mut b = TokenBucket::full(rate, 0);
+        for _ in 0..5 {
+            assert!(b.take(rate, 0));
+        }
+        assert!(!b.take(rate, 0));
+        assert!(!b.take(rate, 99));
+        assert!(b.take(rate, 100), "one event per 100 ms at 10/s");
+        assert!(!b.take(rate, 150));
+        // A long pause refills only up to the burst.
+        let later = 1_000_000;
+        for _ in 0..5 {
+            assert!(b.take(rate, later));
+        }
+        assert!(!b.take(rate, later));
+    }
+
+    #[test]
+    fn a_clock_going_backwards_refills_nothing() {
+        let rate = Rate::per_second(1, 1);
+        let mut b = TokenBucket::full(rate, 10_000);
+        assert!(b.take(rate, 10_000));
+        assert!(!b.take(rate, 0));
+        assert!(!b.take(rate, 10_500));
+        assert!(b.take(rate, 11_000));
+    }
+
+    #[test]
+    fn extreme_rates_saturate_instead_of_overflowing() {
+        let rate = Rate {
+            amount: u32::MAX,
+            period_ms: u32::MAX,
+            burst: u32::MAX,
+        };
+        let mut b = TokenBucket::full(rate, 0);
+        assert!(b.take(rate, u64::MAX));
+        let none = Rate::per_second(0, 0);
+        let mut b = TokenBucket::full(none, 0);
+        assert!(!b.take(none, u64::MAX));
+    }
+
+    fn peer(s: &str) -> PeerId {
+        PeerId::from(s)
+    }
+
+    #[test]
+    fn frames_over_the_rate_are_dropped_with_an_error_to_the_sender_only() {
+        let mut guard = FloodGuard::new(Rate::per_second(10, 3), 0);
+        let a = peer("a");
+        for _ in 0..3 {
+            assert_eq!(guard.on_frame(&a, 0), Verdict::Pass);
+        }
+        let Verdict::Drop(effects) = guard.on_frame(&a, 0) else {
+            panic!("expected a drop");
+        };
+        assert_eq!(
+            effects,
+            vec![Effect::Send {
+                to: a.clone(),
+                text: error_frame(ErrorCode::RateLimited, None)
+            }]
+        );
+        // Another connection has its own bucket.
+        assert_eq!(guard.on_frame(&peer("b"), 0), Verdict::Pass);
+        // close_after == 0: dropping goes on forever without closing.
+        for _ in 0..1000 {
+            assert!(matches!(guard.on_frame(&a, 0), Verdict::Drop(_)));
+        }
+    }
+
+    #[test]
+    fn persistent_flooding_closes_the_connection() {
+        let mut guard = FloodGuard::new(Rate::per_second(10, 2), 3);
+        let a = peer("a");
+        assert_eq!(guard.on_frame(&a, 0), Verdict::Pass);
+        assert_eq!(guard.on_frame(&a, 0), Verdict::Pass);
+        assert!(matches!(guard.on_frame(&a, 0), Verdict::Drop(_)));
+        // A frame let through on the refill does not forgive past drops.
+        assert_eq!(guard.on_frame(&a, 100), Verdict::Pass);
+        assert!(matches!(guard.on_frame(&a, 100), Verdict::Drop(_)));
+        let Verdict::Expel(effects) = guard.on_frame(&a, 100) else {
+            panic!("expected an expulsion");
+        };
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Send {
+                    to: a.clone(),
+                    text: error_frame(ErrorCode::Flooding, None)
+                },
+                Effect::Close {
+                    to: a.clone(),
+                    code: 4022,
+                    reason: "flooding".into()
+                },
+            ]
+        );
+        assert_eq!(guard.tracked(), 0);
+    }
+
+    #[test]
+    fn a_quiet_spell_forgives_past_drops() {
+        let mut guard = FloodGuard::new(Rate::per_second(10, 1), 2);
+        let a = peer("a");
+        assert_eq!(guard.on_frame(&a, 0), Verdict::Pass);
+        assert!(matches!(guard.on_frame(&a, 0), Verdict::Drop(_)));
+        // The bucket is full again after 100 ms of silence.
+        assert_eq!(guard.on_frame(&a, 1000), Verdict::Pass);
+        assert!(matches!(guard.on_frame(&a, 1000), Verdict::Drop(_)));
+        assert!(matches!(guard.on_frame(&a, 1000), Verdict::Expel(_)));
+    }
+
+    #[test]
+    fn forgotten_connections_leave_no_bucket() {
+        let mut guard = FloodGuard::new(Rate::per_second(10, 1), 2);
+        guard.on_frame(&peer("a"), 0);
+        guard.on_frame(&peer("b"), 0);
+        guard.forget(&peer("a"));
+        assert_eq!(guard.tracked(), 1);
+    }
+
+    #[test]
+    fn connection_attempts_are_limited_per_key() {
+        let mut limiter = KeyedLimiter::new(Rate::per_minute(2, 2), 100);
+        assert!(limiter.allow("10.0.0.1", 0));
+        assert!(limiter.allow("10.0.0.1", 0));
+        assert!(!limiter.allow("10.0.0.1", 0));
+        assert!(
+            limiter.allow("10.0.0.2", 0),
+            "another address is unaffected"
+        );
+        assert!(!limiter.allow("10.0.0.1", 29_999));
+        assert!(
+            limiter.allow("10.0.0.1", 30_000),
+            "2 per minute: one per 30 s"
+        );
+    }
+
+    #[test]
+    fn the_key_table_stays_bounded() {
+        let mut limiter = KeyedLimiter::new(Rate::per_minute(1, 1), 3);
+        for key in ["a", "b", "c"] {
+            assert!(limiter.allow(key, 0));
+        }
+        // All three still limited: the table is cleared rather than grown.
+        assert!(limiter.allow("d", 0));
+        assert_eq!(limiter.tracked(), 1);
+        for key in ["e", "f"] {
+            assert!(limiter.allow(key, 0));
+        }
+        // After a minute d, e and f are full again and are pruned first.
+        assert!(limiter.allow("g", 60_000));
+        assert_eq!(limiter.tracked(), 1);
+        assert!(limiter.tracked() <= 3);
+    }
+}

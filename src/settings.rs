@@ -1,0 +1,43 @@
+//! The wrangler vars and secrets, read once per isolate into the core's [`Settings`].
+//!
+//! Vars cannot change while an isolate lives (a new deployment starts new isolates), so the
+//! parsed settings are kept for its lifetime and any problem with them is logged once.
+
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use streams_core::settings::VARS;
+use streams_core::Settings;
+use worker::wasm_bindgen::JsValue;
+use worker::{console_error, js_sys, Env};
+
+thread_local! {
+    static SETTINGS: OnceCell<Rc<Settings>> = const { OnceCell::new() };
+}
+
+/// This isolate's settings, parsed on first use.
+pub fn shared(env: &Env) -> Rc<Settings> {
+    SETTINGS.with(|cell| {
+        cell.get_or_init(|| {
+            let (settings, errors) = Settings::from_vars(|name| read(env, name));
+            for error in errors {
+                console_error!("configuration: {error}");
+            }
+            Rc::new(settings)
+        })
+        .clone()
+    })
+}
+
+/// A var or secret as text. `[vars]` entries written as TOML numbers arrive as JavaScript
+/// numbers, so those are accepted too.
+fn read(env: &Env, name: &str) -> Option<String> {
+    debug_assert!(
+        VARS.iter().any(|v| v.name == name),
+        "undocumented var {name}"
+    );
+    let value = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?;
+    value
+        .as_string()
+        .or_else(|| value.as_f64().map(|n| n.to_string()))
+}
