@@ -1,0 +1,220 @@
+// UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
+import { connect, streamUrl, hashPath } from './streams-client.js';
+import { createMesh } from './peer.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+/** State the end-to-end tests read; handy in the console too. */
+const debug = { status: 'idle', client: null, mesh: null };
+window.namedStreams = debug;
+
+function setView(view) {
+  document.body.dataset.view = view;
+}
+
+function setStatus(status, text) {
+  debug.status = status;
+  document.body.dataset.status = status;
+  $('status').textContent = text;
+}
+
+/** Test and power-user overrides: `?ice=none` uses no ICE servers, `?relay=1` forces TURN. */
+function configurationOverrides() {
+  const conf = {};
+  if (params.get('ice') === 'none') conf.iceServers = [];
+  if (params.get('relay') === '1') conf.iceTransportPolicy = 'relay';
+  return conf;
+}
+
+function normalizePath(input) {
+  let text = input.trim();
+  try {
+    // A pasted share link: take its subscribe (or publish) parameter.
+    const url = new URL(text);
+    text = url.searchParams.get('subscribe') ?? url.searchParams.get('publish') ?? url.pathname;
+  } catch {
+    // Not a URL: a path.
+  }
+  return text.startsWith('/') ? text : `/${text}`;
+}
+
+async function publish(path) {
+  setView('publisher');
+  setStatus('starting', 'Starting camera…');
+  let local;
+  try {
+    local = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+  } catch (err) {
+    setStatus('error', `No camera or microphone: ${err.message}`);
+    return;
+  }
+  $('preview').srcObject = local;
+  const client = connect(streamUrl(path), 'publish', { heartbeatMs: 25_000 });
+  debug.client = client;
+  const mesh = createMesh({
+    signaling: client,
+    localStream: local,
+    configuration: configurationOverrides(),
+    onState: () => updateCount(),
+  });
+  debug.mesh = mesh;
+  const updateCount = () => {
+    const n = mesh.peers.size;
+    $('publisher-count').textContent = `${n} viewer${n === 1 ? '' : 's'}`;
+    document.body.dataset.viewers = String(n);
+  };
+  client.on('created', () => setStatus('live', 'Live: waiting for viewers'));
+  client.on('subscribed', updateCount);
+  client.on('unsubscribed', () => queueMicrotask(updateCount));
+  client.on('error', ({ reason }) => setStatus('error', reason));
+  client.on('close', ({ willReconnect, reason }) =>
+    setStatus(willReconnect ? 'reconnecting' : 'error', willReconnect ? 'Reconnecting…' : `Disconnected ${reason}`),
+  );
+  await showShareLinks(path);
+  wireControls(local, mesh);
+}
+
+/**
+ * The link viewers open. Publishing on `/sha256/<name>` (or `/sha1/<name>`) is heard on the hash
+ * of "/<name>", so a hash link lets people watch without letting them publish.
+ */
+async function showShareLinks(path) {
+  const link = (p) => `${location.origin}/?subscribe=${encodeURIComponent(p)}`;
+  const hashed = /^\/(sha1|sha256)(\/.+)$/.exec(path);
+  const note = $('share-note');
+  if (hashed) {
+    $('share-link').value = link(await hashPath(hashed[1], hashed[2]));
+    note.textContent = `Private link: it names the stream by the ${hashed[1].toUpperCase()} hash of its name, so viewers cannot publish on it.`;
+  } else {
+    $('share-link').value = link(path);
+    note.textContent = 'Anyone with this link could also publish here once you leave. ';
+    const safer = document.createElement('a');
+    safer.href = `/?publish=${encodeURIComponent(`/sha256${path}`)}`;
+    safer.textContent = 'Publish with a private link instead';
+    note.append(safer);
+  }
+}
+
+function wireControls(local, mesh) {
+  const [audio] = local.getAudioTracks();
+  const [camera] = local.getVideoTracks();
+  const toggle = (button, on, label) => {
+    button.setAttribute('aria-pressed', String(on));
+    button.textContent = label;
+  };
+  $('mute').onclick = () => {
+    audio.enabled = !audio.enabled;
+    toggle($('mute'), !audio.enabled, audio.enabled ? 'Mute' : 'Unmute');
+  };
+  $('camera').onclick = () => {
+    camera.enabled = !camera.enabled;
+    toggle($('camera'), !camera.enabled, camera.enabled ? 'Camera off' : 'Camera on');
+  };
+  let screen = null;
+  $('screen').onclick = async () => {
+    if (screen) {
+      screen.stop();
+      screen = null;
+      await mesh.replaceTrack(camera, 'video');
+      $('preview').srcObject = local;
+      toggle($('screen'), false, 'Share screen');
+      return;
+    }
+    try {
+      const display = await navigator.mediaDevices.getDisplayMedia({ video: true });
+      [screen] = display.getVideoTracks();
+      screen.onended = () => screen && $('screen').click();
+      await mesh.replaceTrack(screen, 'video');
+      $('preview').srcObject = new MediaStream([screen, audio]);
+      toggle($('screen'), true, 'Stop sharing');
+    } catch {
+      // The user cancelled the picker.
+    }
+  };
+}
+
+function subscribe(path) {
+  setView('subscriber');
+  setStatus('waiting', 'Waiting for the publisher…');
+  const video = $('remote');
+  const client = connect(streamUrl(path), 'subscribe', { heartbeatMs: 25_000 });
+  debug.client = client;
+  const mesh = createMesh({
+    signaling: client,
+    configuration: configurationOverrides(),
+    onStream: (_, stream) => {
+      // ontrack fires once per track of the same stream; reassigning would restart playback.
+      if (video.srcObject === stream) return;
+      video.srcObject = stream;
+      video.play().catch((err) => {
+        // Autoplay with sound was blocked: one tap starts it.
+        if (err.name === 'NotAllowedError') $('play').hidden = false;
+      });
+    },
+    onState: (_, state) => {
+      if (state === 'connected') setStatus('live', 'Live');
+      else if (state === 'connecting' || state === 'new') setStatus('connecting', 'Connecting…');
+      else if (state === 'failed' || state === 'disconnected') setStatus('connecting', 'Connection interrupted, retrying…');
+    },
+  });
+  debug.mesh = mesh;
+  $('play').onclick = () => video.play();
+  video.addEventListener('playing', () => {
+    $('play').hidden = true;
+  });
+  client.on('published', () => setStatus('connecting', 'Connecting…'));
+  client.on('unpublished', () => {
+    video.srcObject = null;
+    setStatus('publisher-left', 'The publisher left; waiting for them to come back…');
+  });
+  client.on('error', ({ reason }) => setStatus('error', reason));
+  client.on('close', ({ willReconnect, reason }) =>
+    setStatus(willReconnect ? 'reconnecting' : 'error', willReconnect ? 'Reconnecting…' : `Disconnected ${reason}`),
+  );
+  startStats(mesh);
+}
+
+/** A small overlay: bitrate, resolution and round-trip time of the incoming video. */
+function startStats(mesh) {
+  let last = null;
+  setInterval(async () => {
+    const [peer] = mesh.peers.values();
+    if (!peer) {
+      $('stats').hidden = true;
+      return;
+    }
+    const report = await peer.pc.getStats();
+    let video;
+    let pair;
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') video = s;
+      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
+    });
+    if (!video) return;
+    const kbps = last ? ((video.bytesReceived - last.bytes) * 8) / (video.timestamp - last.time) : 0;
+    last = { bytes: video.bytesReceived, time: video.timestamp };
+    const rtt = pair?.currentRoundTripTime !== undefined ? `${Math.round(pair.currentRoundTripTime * 1000)} ms` : '–';
+    $('stats').textContent = `${Math.round(kbps)} kbit/s · ${video.frameWidth ?? 0}×${video.frameHeight ?? 0} · RTT ${rtt}`;
+    $('stats').hidden = false;
+  }, 1000);
+}
+
+function landing() {
+  setView('landing');
+  setStatus('idle', '');
+  $('create').onclick = () => {
+    // New streams are private by default: viewers get the hash link.
+    const name = `/sha256/streams/${crypto.randomUUID().slice(0, 8)}`;
+    location.search = `?publish=${encodeURIComponent(name)}`;
+  };
+  $('join').onsubmit = (e) => {
+    e.preventDefault();
+    location.search = `?subscribe=${encodeURIComponent(normalizePath($('join-path').value))}`;
+  };
+}
+
+// rtclite's URL convention: ?publish=<path> and ?subscribe=<path>.
+if (params.has('publish')) publish(normalizePath(params.get('publish')));
+else if (params.has('subscribe')) subscribe(normalizePath(params.get('subscribe')));
+else landing();
