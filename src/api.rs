@@ -15,15 +15,22 @@ pub const ICE_SERVERS_PATH: &str = "/api/ice-servers";
 /// The variable listing origins whose pages may read the API.
 const CORS_VAR: &str = "ICE_CORS_ORIGINS";
 
-pub async fn ice_servers(req: &Request, env: &Env) -> Result<Response> {
-    let cors = env
-        .var(CORS_VAR)
-        .map(|v| CorsOrigins::parse(&v.to_string()))
+/// Answers the API; `access` is the router's verdict on `ICE_API_AUTH` (preflights need none).
+pub async fn ice_servers(
+    req: &Request,
+    env: &Env,
+    access: std::result::Result<(), ErrorCode>,
+) -> Result<Response> {
+    let cors = crate::settings::read(env, CORS_VAR)
+        .map(|v| CorsOrigins::parse(&v))
         .unwrap_or_default();
     let allowed = cors.allow(req.headers().get("Origin")?.as_deref());
     let response = match req.method() {
         Method::Options => Response::empty()?.with_status(204),
         Method::Get => {
+            if let Err(code) = access {
+                return router::http_error(code);
+            }
             let label = ids::mint()?;
             match IceService::from_env(env)
                 .configuration(label.as_str())

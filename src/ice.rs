@@ -22,12 +22,7 @@ impl IceService {
     /// Reads every ICE variable and secret once; a bad one is logged here, at start-up, and
     /// reported to every client that asks, rather than silently replaced by a default.
     pub fn from_env(env: &Env) -> Self {
-        let lookup = |name: &str| {
-            env.secret(name)
-                .map(|s| s.to_string())
-                .or_else(|_| env.var(name).map(|v| v.to_string()))
-                .ok()
-        };
+        let lookup = |name: &str| crate::settings::read(env, name);
         let settings = IceSettings::from_vars(&lookup);
         if let Err(e) = &settings {
             console_error!("ICE configuration is invalid: {e}");

@@ -7,7 +7,8 @@
 use std::cell::RefCell;
 
 use streams_core::{
-    admit_with, Credentials, ErrorCode, KeyedLimiter, Refusal, Rejection, DEFAULT_MAX_KEYS,
+    admit_ice_api, admit_with, Credentials, ErrorCode, KeyedLimiter, Refusal, Rejection,
+    DEFAULT_MAX_KEYS,
 };
 use worker::{console_log, Date, Env, Request, Response, Result, WebSocketPair};
 
@@ -24,14 +25,12 @@ thread_local! {
 pub async fn route(req: Request, env: &Env) -> Result<Response> {
     let settings = settings::shared(env);
     let url = req.url()?;
-    if url.path() == api::ICE_SERVERS_PATH {
-        return api::ice_servers(&req, env).await;
-    }
-    let (mut mode, mut token) = (None, None);
+    let (mut mode, mut token, mut stream_path) = (None, None, None);
     for (key, value) in url.query_pairs() {
         match key.as_ref() {
             "mode" if mode.is_none() => mode = Some(value.into_owned()),
             "token" if token.is_none() => token = Some(value.into_owned()),
+            "path" if stream_path.is_none() => stream_path = Some(value.into_owned()),
             _ => {}
         }
     }
@@ -61,6 +60,16 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
         authorization: authorization.as_deref(),
         now_ms,
     };
+    if url.path() == api::ICE_SERVERS_PATH {
+        let access = admit_ice_api(
+            settings.ice_api_needs_stream_access,
+            stream_path.as_deref(),
+            mode.as_deref(),
+            &creds,
+            &settings.policy,
+        );
+        return api::ice_servers(&req, env, access).await;
+    }
     let mut decision = admit_with(&request, &creds, &settings.policy);
     // Every WebSocket attempt counts against its address, refused or not, so guessing tokens
     // or paths is throttled too; HTTP refusals cost nothing and are not counted.

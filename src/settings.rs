@@ -31,7 +31,7 @@ pub fn shared(env: &Env) -> Rc<Settings> {
 
 /// A var or secret as text. `[vars]` entries written as TOML numbers arrive as JavaScript
 /// numbers, so those are accepted too.
-fn read(env: &Env, name: &str) -> Option<String> {
+pub fn read(env: &Env, name: &str) -> Option<String> {
     debug_assert!(
         VARS.iter().any(|v| v.name == name),
         "undocumented var {name}"

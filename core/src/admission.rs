@@ -68,6 +68,28 @@ pub fn admit_with(
     })
 }
 
+/// Whether `GET /api/ice-servers` may answer. Its answer can carry TURN credentials, so with
+/// `needs_stream_access` (`ICE_API_AUTH=stream`) the request must name a stream (`path`, `mode`)
+/// and pass every check a WebSocket to that stream would: allowlists, and its token where the
+/// rules ask for one.
+pub fn admit_ice_api(
+    needs_stream_access: bool,
+    path: Option<&str>,
+    mode: Option<&str>,
+    creds: &Credentials<'_>,
+    policy: &Policy,
+) -> Result<(), ErrorCode> {
+    if !needs_stream_access {
+        return Ok(());
+    }
+    let mode = Mode::parse(mode)?;
+    let path = path.ok_or(ErrorCode::InvalidPath)?;
+    policy.check_site(creds)?;
+    let key = resolve_within(path, mode, policy.max_path_bytes).map_err(|r| r.code())?;
+    policy.check_stream(path, &key, mode, creds)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +223,66 @@ mod tests {
         assert_eq!(
             admit_with(&upgrade("/12345678", "publish"), &c, &policy),
             refused(ErrorCode::PathTooLong)
+        );
+    }
+
+    #[test]
+    fn the_ice_api_checks_stream_access_only_when_asked() {
+        let secret = b"ice api test secret, long enough!".to_vec();
+        let policy = Policy {
+            publish: Access::Token,
+            subscribe: Access::Token,
+            ..Policy::default()
+        }
+        .with_secret(Some(secret.clone()));
+        let now_ms = 1_800_000_000_000;
+        let creds = |token| Credentials {
+            token,
+            now_ms,
+            ..Credentials::default()
+        };
+        assert_eq!(
+            admit_ice_api(false, None, None, &creds(None), &policy),
+            Ok(())
+        );
+        assert_eq!(
+            admit_ice_api(true, Some("/s"), Some("subscribe"), &creds(None), &policy),
+            Err(ErrorCode::TokenMissing)
+        );
+        assert_eq!(
+            admit_ice_api(true, None, Some("subscribe"), &creds(None), &policy),
+            Err(ErrorCode::InvalidPath)
+        );
+        assert_eq!(
+            admit_ice_api(true, Some("/s"), None, &creds(None), &policy),
+            Err(ErrorCode::InvalidMode)
+        );
+        let claims = token::Claims {
+            path: "/s".into(),
+            mode: Mode::Subscribe,
+            exp: now_ms / 1000 + 60,
+            label: None,
+        };
+        let token = token::mint(&secret, &claims).unwrap();
+        assert_eq!(
+            admit_ice_api(
+                true,
+                Some("/s"),
+                Some("subscribe"),
+                &creds(Some(&token)),
+                &policy
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            admit_ice_api(
+                true,
+                Some("/other"),
+                Some("subscribe"),
+                &creds(Some(&token)),
+                &policy
+            ),
+            Err(ErrorCode::TokenWrongPath)
         );
     }
 }

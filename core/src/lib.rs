@@ -40,7 +40,7 @@ pub mod settings;
 mod stream;
 pub mod token;
 
-pub use admission::{admit, admit_with, Admitted, Rejection, Request};
+pub use admission::{admit, admit_ice_api, admit_with, Admitted, Rejection, Request};
 pub use config::{
     Config, ConfigError, DEFAULT_FLOOD_CLOSE_AFTER, DEFAULT_FRAME_BURST, DEFAULT_FRAME_RATE,
     DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SUBSCRIBERS,

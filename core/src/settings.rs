@@ -51,6 +51,7 @@ pub const CF_TURN_API_TOKEN: &str = "CF_TURN_API_TOKEN";
 pub const CF_TURN_TTL: &str = "CF_TURN_TTL";
 pub const CF_TURN_API_BASE: &str = "CF_TURN_API_BASE";
 pub const ICE_CORS_ORIGINS: &str = "ICE_CORS_ORIGINS";
+pub const ICE_API_AUTH: &str = "ICE_API_AUTH";
 
 /// Every variable and secret, in README order.
 pub const VARS: &[Var] = &[
@@ -88,6 +89,7 @@ pub const VARS: &[Var] = &[
     var(CF_TURN_TTL, "86400"),
     var(CF_TURN_API_BASE, DEFAULT_CLOUDFLARE_API_BASE),
     var(ICE_CORS_ORIGINS, "unset"),
+    var(ICE_API_AUTH, "open"),
 ];
 
 /// Secrets shorter than this are used but reported: HMAC is only as strong as its key.
@@ -102,6 +104,9 @@ pub struct Settings {
     pub policy: Policy,
     /// Connection attempts per client address, if limited (`IP_CONNECT_RATE`).
     pub connect_rate: Option<Rate>,
+    /// `GET /api/ice-servers` needs what connecting to the named stream needs
+    /// (`ICE_API_AUTH=stream`), since its answer can carry TURN credentials.
+    pub ice_api_needs_stream_access: bool,
 }
 
 impl Settings {
@@ -207,6 +212,16 @@ impl Settings {
         let per_minute = to_u32(number(IP_CONNECT_RATE, 0, 0, 1_000_000));
         settings.connect_rate = (per_minute > 0).then(|| Rate::per_minute(per_minute, per_minute));
 
+        settings.ice_api_needs_stream_access = match get(ICE_API_AUTH).as_deref().map(str::trim) {
+            None | Some("open") => false,
+            Some("stream") => true,
+            Some(other) => {
+                errors.push(ConfigError(format!(
+                    "{ICE_API_AUTH}={other:?} is not open or stream; treating it as \"stream\" (fail closed)"
+                )));
+                true
+            }
+        };
         settings.policy = policy;
         (settings, errors)
     }
@@ -403,6 +418,24 @@ mod tests {
         assert_eq!(errors.len(), 4, "{errors:?}");
         assert_eq!(s.config, Config::default());
         assert_eq!(s.policy.max_path_bytes, 256);
+    }
+
+    #[test]
+    fn the_ice_api_is_open_unless_told_and_fails_closed_on_typos() {
+        assert!(!parse(&[]).0.ice_api_needs_stream_access);
+        assert!(
+            !parse(&[(ICE_API_AUTH, "open")])
+                .0
+                .ice_api_needs_stream_access
+        );
+        assert!(
+            parse(&[(ICE_API_AUTH, "stream")])
+                .0
+                .ice_api_needs_stream_access
+        );
+        let (s, errors) = parse(&[(ICE_API_AUTH, "tokens")]);
+        assert!(s.ice_api_needs_stream_access);
+        assert_eq!(errors.len(), 1);
     }
 
     /// The README's configuration reference names every variable with its default.

@@ -174,3 +174,25 @@ test('an invalid configuration is reported, not replaced by a default', async ()
   assert.match(answer.reason, /^ice-unavailable: /);
   await server.waitForLog(/ICE configuration is invalid: ICE_SERVERS\[0\]\.urls/);
 });
+
+test('ICE_API_AUTH=stream: the API needs what connecting to the named stream needs', async () => {
+  const { mintToken } = await import('../../scripts/token.mjs');
+  const secret = 'ice-api-e2e-secret-at-least-32-bytes!';
+  const server = await start({ TOKEN_SECRET: secret, ICE_API_AUTH: 'stream' });
+  const ask = (query, headers) => fetch(new URL(`/api/ice-servers${query}`, server.url), { headers });
+  const missing = await ask('?path=/ice/api&mode=subscribe');
+  assert.equal(missing.status, 401);
+  assert.match(await missing.text(), /^token-missing: /);
+  const unnamed = await ask('');
+  assert.equal(unnamed.status, 400);
+  const exp = Math.floor(Date.now() / 1000) + 60;
+  const token = mintToken({ secret, path: '/ice/api', mode: 'subscribe', exp });
+  const byQuery = await ask(`?path=/ice/api&mode=subscribe&token=${token}`);
+  assert.equal(byQuery.status, 200);
+  assert.ok(Array.isArray((await byQuery.json()).iceServers));
+  const byHeader = await ask('?path=/ice/api&mode=subscribe', { Authorization: `Bearer ${token}` });
+  assert.equal(byHeader.status, 200);
+  const otherStream = await ask(`?path=/ice/other&mode=subscribe&token=${token}`);
+  assert.equal(otherStream.status, 401);
+  assert.match(await otherStream.text(), /^token-wrong-path: /);
+});
