@@ -9,6 +9,7 @@ use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 
 use serde_json::Value;
+use streams_core::url;
 use streams_core::{
     error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, PeerId,
     Refusal, Role, Stream, Verdict,
@@ -59,8 +60,8 @@ impl DurableObject for StreamObject {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let url = req.url()?;
-        let mode = url.query_pairs().find(|(k, _)| k == "mode").map(|(_, v)| v);
+        let full_url = req.inner().url();
+        let mode = url::query_param(url::split(&full_url).query, "mode");
         let role = match Mode::parse(mode.as_deref()) {
             Ok(mode) => mode.role(),
             Err(code) => return router::http_error(code),

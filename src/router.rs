@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 
+use streams_core::url;
 use streams_core::{
     admit_ice_api, admit_with, Credentials, ErrorCode, KeyedLimiter, Refusal, Rejection,
     DEFAULT_MAX_KEYS,
@@ -24,43 +25,33 @@ thread_local! {
 
 pub async fn route(req: Request, env: &Env) -> Result<Response> {
     let settings = settings::shared(env);
-    let url = req.url()?;
-    let (mut mode, mut token, mut stream_path) = (None, None, None);
-    for (key, value) in url.query_pairs() {
-        match key.as_ref() {
-            "mode" if mode.is_none() => mode = Some(value.into_owned()),
-            "token" if token.is_none() => token = Some(value.into_owned()),
-            "path" if stream_path.is_none() => stream_path = Some(value.into_owned()),
-            _ => {}
-        }
-    }
+    let full_url = req.inner().url();
+    let url = url::split(&full_url);
+    let mode = url::query_param(url.query, "mode");
+    let token = url::query_param(url.query, "token");
+    let stream_path = url::query_param(url.query, "path");
     let headers = req.headers();
     let upgrade = headers
         .get("Upgrade")?
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let origin = headers.get("Origin")?;
     let authorization = headers.get("Authorization")?;
-    let host = match (url.host_str(), url.port()) {
-        (Some(name), Some(port)) => Some(format!("{name}:{port}")),
-        (name, None) => name.map(str::to_owned),
-        (None, Some(_)) => None,
-    };
     let now_ms = Date::now().as_millis();
     let method = req.method().to_string();
     let request = streams_core::Request {
         method: &method,
         upgrade,
-        path: url.path(),
+        path: url.path,
         mode: mode.as_deref(),
     };
     let creds = Credentials {
-        host: host.as_deref(),
+        host: Some(url.host).filter(|h| !h.is_empty()),
         origin: origin.as_deref(),
         token: token.as_deref(),
         authorization: authorization.as_deref(),
         now_ms,
     };
-    if url.path() == api::ICE_SERVERS_PATH {
+    if url.path == api::ICE_SERVERS_PATH {
         let access = admit_ice_api(
             settings.ice_api_needs_stream_access,
             stream_path.as_deref(),

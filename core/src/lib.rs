@@ -39,6 +39,7 @@ mod policy;
 pub mod settings;
 mod stream;
 pub mod token;
+pub mod url;
 
 pub use admission::{admit, admit_ice_api, admit_with, Admitted, Rejection, Request};
 pub use config::{
