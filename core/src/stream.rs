@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use crate::frame::{msg_id, relay_text, RawObject};
 use crate::{
     error_frame, event_frame, parse_frame, Config, Effect, ErrorCode, EventKind, Frame, PeerId,
     Refusal, Role,
@@ -199,17 +200,11 @@ impl Stream {
     /// Relays to the addressed member with the sender's true id as `from`. A subscriber may only
     /// reach the publisher, so subscribers stay invisible to each other; an unknown target gets
     /// the sender the departure event rtclite promises, so a client can drop a stale peer.
-    fn notify(
-        &self,
-        from: &PeerId,
-        role: Role,
-        to: &str,
-        mut body: serde_json::Map<String, Value>,
-    ) -> Vec<Effect> {
+    fn notify(&self, from: &PeerId, role: Role, to: &str, body: RawObject) -> Vec<Effect> {
         if from.as_str() == to {
             return vec![send(
                 from,
-                error_frame(ErrorCode::NotifySelf, body.get("msg_id")),
+                error_frame(ErrorCode::NotifySelf, msg_id(&body).as_ref()),
             )];
         }
         let target = match role {
@@ -223,8 +218,7 @@ impl Stream {
             };
             return vec![send(from, event_frame(gone, to))];
         };
-        body.insert("from".to_owned(), Value::String(from.as_str().to_owned()));
-        vec![send(target, Value::Object(body).to_string())]
+        vec![send(target, relay_text(&body, from.as_str()))]
     }
 }
 

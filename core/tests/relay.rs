@@ -140,3 +140,18 @@ fn a_stranger_cannot_send() {
     );
     h.assert_all_quiet();
 }
+
+#[test]
+fn relayed_values_pass_through_byte_for_byte_with_odd_keys_and_escapes() {
+    let mut h = stream();
+    let text = r#"{"method":"NOTIFY","to":"s1","from":"spoof","k\"ey":[1,{"x":null}],"data":{"sdp":"v=0\r\n\"q\" \u00e9","n":1.5e3}}"#;
+    h.send("p", text);
+    let got = h.take("s1");
+    assert_eq!(
+        got,
+        vec![
+            json!({"method": "NOTIFY", "from": "p", "k\"ey": [1, {"x": null}],
+                    "data": {"sdp": "v=0\r\n\"q\" \u{e9}", "n": 1.5e3}})
+        ]
+    );
+}
