@@ -47,8 +47,11 @@ export function rawUpgrade(base, pathAndQuery, extraHeaders = {}) {
   });
 }
 
-/** Reads unmasked server text frames from an upgraded socket (enough for small frames). */
-export function frameReader(socket, initial = Buffer.alloc(0)) {
+/**
+ * Reads unmasked server text frames from an upgraded socket (enough for small frames).
+ * `onFrame`, when given, receives each text frame as it arrives instead of the queue.
+ */
+export function frameReader(socket, initial = Buffer.alloc(0), onFrame = undefined) {
   let buffer = initial;
   const frames = [];
   const closes = [];
@@ -71,7 +74,11 @@ export function frameReader(socket, initial = Buffer.alloc(0)) {
       const opcode = buffer[0] & 0x0f;
       const payload = buffer.subarray(offset, offset + len);
       buffer = buffer.subarray(offset + len);
-      if (opcode === 1) frames.push(JSON.parse(payload.toString('utf8')));
+      if (opcode === 1) {
+        const frame = JSON.parse(payload.toString('utf8'));
+        if (onFrame) onFrame(frame);
+        else frames.push(frame);
+      }
       if (opcode === 8) {
         closes.push({
           code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005,
