@@ -6,17 +6,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../tests/support/server.mjs';
+import { LIMITS_OFF } from './limits.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const client = path.join(here, 'target/release/named-streams-bench');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const fanouts = (process.env.BENCH_FANOUT ?? '100,1000').split(',').map(Number);
 
-// The benchmark measures the relay, not the abuse limits: ours gets limits far above the load,
-// and the reference has none.
-const ours = await startServer({
-  bindings: { FRAME_RATE: '1000000', FRAME_BURST: '1000000', FLOOD_CLOSE_AFTER: '0', MAX_SUBSCRIBERS: '5000' },
-});
+const ours = await startServer({ bindings: LIMITS_OFF });
 const jsMf = new Miniflare({
   host: '127.0.0.1',
   port: 0,

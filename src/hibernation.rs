@@ -5,6 +5,7 @@
 //! binding instead. A socket's identity is kept in both its tags (so the runtime can find it by
 //! id) and its attachment (so it survives eviction with room for more per-socket state).
 
+use crate::glue;
 use serde::{Deserialize, Serialize};
 use streams_core::{PeerId, Role, HEARTBEAT_PING, HEARTBEAT_PONG};
 use worker::wasm_bindgen::JsValue;
@@ -78,11 +79,15 @@ pub fn identity(ws: &WebSocket) -> Result<Option<Identity>> {
 
 /// The id a socket was tagged with when it was accepted.
 pub fn tagged_id(state: &State, ws: &WebSocket) -> Result<Option<PeerId>> {
+    if let Some(id) = glue::cached_id(ws.as_ref()) {
+        return Ok(Some(PeerId::new(id)));
+    }
     let tags = state.as_raw().get_tags(ws.as_ref()).map_err(Error::from)?;
-    Ok(tags
-        .iter()
-        .find_map(|t| t.strip_prefix(ID_TAG))
-        .map(PeerId::from))
+    let id = tags.iter().find_map(|t| t.strip_prefix(ID_TAG));
+    if let Some(id) = id {
+        glue::cache_id(ws.as_ref(), id);
+    }
+    Ok(id.map(PeerId::from))
 }
 
 /// Whether the socket can still carry frames (`readyState == OPEN`).

@@ -7,6 +7,7 @@
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde_json::Value;
 use streams_core::url;
@@ -14,20 +15,27 @@ use streams_core::{
     error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, PeerId,
     Refusal, Role, Stream, Verdict,
 };
+use wasm_bindgen::prelude::*;
+use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
-    console_error, console_log, durable_object, Date, DurableObject, Env, Error, Request, Response,
-    Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    console_error, console_log, js_sys, web_sys, worker_sys, Env, Error, Response, Result, State,
+    WebSocket, WebSocketPair,
 };
 
 use crate::hibernation::{self, Identity};
 use crate::ice::IceService;
-use crate::{ids, router, settings};
+use crate::{glue, ids, router, settings};
 
-#[durable_object]
+/// The Durable Object class, exported to the runtime by hand rather than by workers-rs'
+/// `#[durable_object]`: its wrappers make every event an async call, a Promise settled through
+/// a microtask queue, which was a tenth of the isolate's time when relaying and connecting
+/// (see `bench/profile`). Every handler here runs synchronously and returns a Promise only when
+/// there is something to wait for (an ICE configuration).
+#[wasm_bindgen]
 pub struct StreamObject {
     state: State,
     config: Config,
-    ice: IceService,
+    ice: Rc<IceService>,
     live: RefCell<Option<Live>>,
 }
 
@@ -45,8 +53,11 @@ struct Live {
     flood: FloodGuard,
 }
 
-impl DurableObject for StreamObject {
-    fn new(state: State, env: Env) -> Self {
+#[wasm_bindgen]
+impl StreamObject {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: worker_sys::DurableObjectState, env: Env) -> Self {
+        let state = State::from(state);
         // Runs on every wake-up too; the runtime answers heartbeats itself from then on.
         if let Err(e) = hibernation::answer_heartbeats(&state) {
             console_error!("heartbeat auto-response: {e}");
@@ -54,87 +65,62 @@ impl DurableObject for StreamObject {
         Self {
             state,
             config: settings::shared(&env).config.clone(),
-            ice: IceService::from_env(&env),
+            ice: Rc::new(IceService::from_env(&env)),
             live: RefCell::new(None),
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        let full_url = req.inner().url();
-        let mode = url::query_param(url::split(&full_url).query, "mode");
-        let role = match Mode::parse(mode.as_deref()) {
-            Ok(mode) => mode.role(),
-            Err(code) => return router::http_error(code),
-        };
-        let id = ids::mint()?;
-        let mut live = self.live()?;
-        if let Err(refusal) = self.admit(&mut live, &id, role) {
-            return router::refuse_socket(refusal);
-        }
-        let pair = WebSocketPair::new()?;
-        hibernation::accept(&self.state, &pair.server, &Identity::new(&id, role))?;
-        live.sockets.insert(id.clone(), pair.server);
-        let effects = live
-            .stream
-            .join(id, role)
-            .map_err(|r| Error::RustError(r.code().reason()))?;
-        live.perform(effects);
-        Response::from_websocket(pair.client)
+    /// A connection routed here by the Worker: admit it and accept its socket, or refuse it.
+    pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
+        self.connect(&req.url())
+            .map(router::raw)
+            .map_err(JsValue::from)
     }
 
-    async fn websocket_message(
+    #[wasm_bindgen(js_name = webSocketMessage)]
+    pub fn web_socket_message(
         &self,
-        ws: WebSocket,
-        message: WebSocketIncomingMessage,
-    ) -> Result<()> {
-        let Some(id) = hibernation::tagged_id(&self.state, &ws)? else {
-            return Ok(());
+        ws: web_sys::WebSocket,
+        message: JsValue,
+    ) -> std::result::Result<JsValue, JsValue> {
+        let ws = WebSocket::from(ws);
+        // A binary frame is refused whatever it holds, so its bytes are never copied in.
+        let text = message.as_string();
+        let Some((id, asks)) = self.on_message(&ws, text.as_deref())? else {
+            return Ok(JsValue::UNDEFINED);
         };
-        let asks = {
-            let mut live = self.live()?;
-            if !live.stream.contains(&id) {
-                // A socket already let go (closing, or expelled): no bucket, no reply.
-                return Ok(());
-            }
-            match live.flood.on_frame(&id, Date::now().as_millis()) {
-                Verdict::Pass => {}
-                Verdict::Drop(effects) => {
-                    live.perform(effects);
-                    return Ok(());
-                }
-                Verdict::Expel(effects) => {
-                    live.perform(effects);
-                    live.leave(&id);
-                    return Ok(());
-                }
-            }
-            let effects = match message {
-                WebSocketIncomingMessage::String(text) => live.stream.receive_text(&id, &text),
-                WebSocketIncomingMessage::Binary(_) => live.stream.receive_binary(&id),
-            };
-            live.perform(effects)
-        };
-        for ask in asks {
-            let frame = match self.ice.configuration(id.as_str()).await {
-                Ok(ice) => {
-                    peerconnection_frame(ask.msg_id.as_ref(), &ice.ice_servers_json(), ice.ttl_secs)
-                }
-                Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
-            };
-            if let Err(e) = ws.send_with_str(&frame) {
-                console_error!("send ICE configuration to {id}: {e}");
-            }
+        if asks.is_empty() {
+            return Ok(JsValue::UNDEFINED);
         }
-        Ok(())
+        let ice = Rc::clone(&self.ice);
+        let answer = async move {
+            for ask in asks {
+                let frame = match ice.configuration(id.as_str()).await {
+                    Ok(ice) => peerconnection_frame(
+                        ask.msg_id.as_ref(),
+                        &ice.ice_servers_json(),
+                        ice.ttl_secs,
+                    ),
+                    Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
+                };
+                if let Err(e) = ws.send_with_str(&frame) {
+                    console_error!("send ICE configuration to {id}: {e}");
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        };
+        Ok(future_to_promise(answer).into())
     }
 
-    async fn websocket_close(
+    #[wasm_bindgen(js_name = webSocketClose)]
+    pub fn web_socket_close(
         &self,
-        ws: WebSocket,
+        ws: web_sys::WebSocket,
         code: usize,
         reason: String,
         _was_clean: bool,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), JsValue> {
+        let ws = WebSocket::from(ws);
         self.depart(&ws)?;
         // Complete the closing handshake, or the client sees 1006 instead of its own code.
         let echo = u16::try_from(code)
@@ -146,8 +132,14 @@ impl DurableObject for StreamObject {
         Ok(())
     }
 
-    async fn websocket_error(&self, ws: WebSocket, error: Error) -> Result<()> {
-        console_error!("websocket error: {error}");
+    #[wasm_bindgen(js_name = webSocketError)]
+    pub fn web_socket_error(
+        &self,
+        ws: web_sys::WebSocket,
+        error: JsValue,
+    ) -> std::result::Result<(), JsValue> {
+        console_error!("websocket error: {}", Error::from(error));
+        let ws = WebSocket::from(ws);
         self.depart(&ws)?;
         let _ = ws.close(Some(1011), Some(ErrorCode::Internal.code()));
         Ok(())
@@ -155,6 +147,64 @@ impl DurableObject for StreamObject {
 }
 
 impl StreamObject {
+    fn connect(&self, full_url: &str) -> Result<Response> {
+        let mode = url::query_param(url::split(full_url).query, "mode");
+        let role = match Mode::parse(mode.as_deref()) {
+            Ok(mode) => mode.role(),
+            Err(code) => return router::http_error(code),
+        };
+        let id = ids::mint()?;
+        let mut live = self.live()?;
+        if let Err(refusal) = self.admit(&mut live, &id, role) {
+            return router::refuse_socket(refusal);
+        }
+        let pair = WebSocketPair::new()?;
+        hibernation::accept(&self.state, &pair.server, &Identity::new(&id, role))?;
+        glue::cache_id(pair.server.as_ref(), id.as_str());
+        live.sockets.insert(id.clone(), pair.server);
+        let effects = live
+            .stream
+            .join(id, role)
+            .map_err(|r| Error::RustError(r.code().reason()))?;
+        live.perform(effects);
+        Response::from_websocket(pair.client)
+    }
+
+    /// Handles one frame from `ws`; returns the sender and the ICE requests left to answer, or
+    /// nothing when the frame is not the stream's business (a socket already let go).
+    fn on_message(
+        &self,
+        ws: &WebSocket,
+        text: Option<&str>,
+    ) -> Result<Option<(PeerId, Vec<IceAsk>)>> {
+        let Some(id) = hibernation::tagged_id(&self.state, ws)? else {
+            return Ok(None);
+        };
+        let mut live = self.live()?;
+        if !live.stream.contains(&id) {
+            // A socket already let go (closing, or expelled): no bucket, no reply.
+            return Ok(None);
+        }
+        match live.flood.on_frame(&id, js_sys::Date::now() as u64) {
+            Verdict::Pass => {}
+            Verdict::Drop(effects) => {
+                live.perform(effects);
+                return Ok(None);
+            }
+            Verdict::Expel(effects) => {
+                live.perform(effects);
+                live.leave(&id);
+                return Ok(None);
+            }
+        }
+        let effects = match text {
+            Some(text) => live.stream.receive_text(&id, text),
+            None => live.stream.receive_binary(&id),
+        };
+        let asks = live.perform(effects);
+        Ok(Some((id, asks)))
+    }
+
     /// The live view, rebuilt from the runtime's sockets if the object was evicted.
     fn live(&self) -> Result<RefMut<'_, Live>> {
         let mut slot = self
@@ -173,19 +223,27 @@ impl StreamObject {
     /// Checks that `id` may join as `role`. Before listing members to a newcomer, members whose
     /// sockets are already closing are let go, so nobody is introduced to a peer that is leaving.
     fn admit(&self, live: &mut Live, id: &PeerId, role: Role) -> std::result::Result<(), Refusal> {
-        let listed: Vec<PeerId> = match role {
-            // A subscriber is only told about the publisher.
-            Role::Subscriber => live.stream.publisher().cloned().into_iter().collect(),
-            Role::Publisher => live.stream.subscribers().cloned().collect(),
+        let closing_socket = |peer: &&PeerId| {
+            live.sockets
+                .get(*peer)
+                .is_some_and(|ws| !hibernation::is_open(ws))
         };
-        let closing: Vec<PeerId> = listed
-            .into_iter()
-            .filter(|peer| {
-                live.sockets
-                    .get(peer)
-                    .is_some_and(|ws| !hibernation::is_open(ws))
-            })
-            .collect();
+        let closing: Vec<PeerId> = match role {
+            // A subscriber is only told about the publisher.
+            Role::Subscriber => live
+                .stream
+                .publisher()
+                .filter(closing_socket)
+                .cloned()
+                .into_iter()
+                .collect(),
+            Role::Publisher => live
+                .stream
+                .subscribers()
+                .filter(closing_socket)
+                .cloned()
+                .collect(),
+        };
         for peer in closing {
             live.leave(&peer);
         }
@@ -281,13 +339,25 @@ impl Live {
     /// gone away fails quietly: its own close event will announce the departure.
     fn perform(&self, effects: Vec<Effect>) -> Vec<IceAsk> {
         let mut asks = Vec::new();
+        // The JavaScript copy of the last text sent: a publisher's arrival or departure sends
+        // the same event to every subscriber, and it needs converting only once.
+        let mut last: Option<(String, JsValue)> = None;
         for effect in effects {
             match effect {
                 Effect::Send { to, text } => {
-                    if let Some(ws) = self.sockets.get(&to) {
-                        if let Err(e) = ws.send_with_str(&text) {
-                            console_error!("send to {to}: {e}");
+                    let Some(ws) = self.sockets.get(&to) else {
+                        continue;
+                    };
+                    let js = match &last {
+                        Some((previous, js)) if *previous == text => js.clone(),
+                        _ => {
+                            let js = JsValue::from_str(&text);
+                            last = Some((text, js.clone()));
+                            js
                         }
+                    };
+                    if let Err(e) = glue::send_string(ws.as_ref(), &js) {
+                        console_error!("send to {to}: {}", Error::from(e));
                     }
                 }
                 Effect::Close { to, code, reason } => {

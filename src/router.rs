@@ -11,7 +11,11 @@ use streams_core::{
     admit_ice_api, admit_with, Credentials, ErrorCode, KeyedLimiter, Refusal, Rejection,
     DEFAULT_MAX_KEYS,
 };
-use worker::{console_log, Date, Env, Request, Response, Result, WebSocketPair};
+use wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::future_to_promise;
+use worker::{
+    console_log, js_sys, web_sys, worker_sys, Env, Error, Request, Response, Result, WebSocketPair,
+};
 
 use crate::{api, settings};
 
@@ -23,21 +27,23 @@ thread_local! {
     static CONNECTS: RefCell<Option<KeyedLimiter>> = const { RefCell::new(None) };
 }
 
-pub async fn route(req: Request, env: &Env) -> Result<Response> {
-    let settings = settings::shared(env);
-    let full_url = req.inner().url();
+/// Routes one request. It runs synchronously: a WebSocket goes to its stream's object by
+/// handing back the object's own Promise, and only the ICE API waits on anything here.
+pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
+    let settings = settings::shared(&env);
+    let full_url = req.url();
     let url = url::split(&full_url);
     let mode = url::query_param(url.query, "mode");
     let token = url::query_param(url.query, "token");
     let stream_path = url::query_param(url.query, "path");
     let headers = req.headers();
-    let upgrade = headers
-        .get("Upgrade")?
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    let origin = headers.get("Origin")?;
-    let authorization = headers.get("Authorization")?;
-    let now_ms = Date::now().as_millis();
-    let method = req.method().to_string();
+    let header = |name: &str| headers.get(name).map_err(Error::from);
+    let upgrade = header("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let origin = header("Origin")?;
+    let authorization = header("Authorization")?;
+    // Whole milliseconds since the epoch: far inside u64, never negative.
+    let now_ms = js_sys::Date::now() as u64;
+    let method = req.method();
     let request = streams_core::Request {
         method: &method,
         upgrade,
@@ -59,7 +65,13 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
             &creds,
             &settings.policy,
         );
-        return api::ice_servers(&req, env, access).await;
+        let answer = async move {
+            api::ice_servers(&Request::from(req), &env, access)
+                .await
+                .map(|r| JsValue::from(web_sys::Response::from(r)))
+                .map_err(JsValue::from)
+        };
+        return Ok(future_to_promise(answer).into());
     }
     let mut decision = admit_with(&request, &creds, &settings.policy);
     // Every WebSocket attempt counts against its address, refused or not, so guessing tokens
@@ -68,7 +80,7 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
         settings.connect_rate,
         matches!(decision, Err(Rejection::Http(_))),
     ) {
-        if let Some(ip) = headers.get("CF-Connecting-IP")? {
+        if let Some(ip) = header("CF-Connecting-IP")? {
             let allowed = CONNECTS.with(|cell| {
                 cell.borrow_mut()
                     .get_or_insert_with(|| KeyedLimiter::new(rate, DEFAULT_MAX_KEYS))
@@ -90,11 +102,17 @@ pub async fn route(req: Request, env: &Env) -> Result<Response> {
             }
             let namespace = env.durable_object(STREAMS_BINDING)?;
             let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
-            stub.fetch_with_request(req).await
+            let stub: worker_sys::DurableObject = stub.into_rpc();
+            Ok(stub.fetch_with_request(&req)?.into())
         }
-        Err(Rejection::Http(code)) => http_error(code),
-        Err(Rejection::Socket(refusal)) => refuse_socket(refusal),
+        Err(Rejection::Http(code)) => http_error(code).map(raw),
+        Err(Rejection::Socket(refusal)) => refuse_socket(refusal).map(raw),
     }
+}
+
+/// A response as the runtime takes it.
+pub fn raw(response: Response) -> JsValue {
+    web_sys::Response::from(response).into()
 }
 
 /// A plain-text HTTP error: `<code>: <sentence>`.

@@ -4,25 +4,129 @@
 //! an object's values are kept as raw JSON text: only `method`, `to`, `resource` and `msg_id`
 //! are decoded, and relaying writes the other values back out unchanged.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fmt;
 
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::message::push_json_string;
 use crate::ErrorCode;
 
-/// A JSON object whose values are still JSON text.
-pub type RawObject = BTreeMap<String, Box<RawValue>>;
+/// A JSON object's members in the order they came, borrowed from the frame: keys decoded (a
+/// copy only when they hold escapes), values still JSON text. Nothing of the payload is copied
+/// until the relayed frame is written. As in `serde_json::Value`, a repeated key means its last
+/// value.
+#[derive(Clone, Debug, Default)]
+pub struct RawObject<'a> {
+    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
 
-/// A well-formed client frame.
+impl<'a> RawObject<'a> {
+    /// The value of `key` (its last occurrence).
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.members
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// Removes every occurrence of `key`, returning the value that counted (the last).
+    fn remove(&mut self, key: &str) -> Option<&'a RawValue> {
+        let found = self.get(key);
+        if found.is_some() {
+            self.members.retain(|(k, _)| k != key);
+        }
+        found
+    }
+
+    /// Members in order, each key once (at its last occurrence).
+    fn unique(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
+        // Repeats are rare; finding them costs a set only for objects with many members.
+        let repeated: BTreeSet<usize> = if self.members.len() <= 8 {
+            (0..self.members.len())
+                .filter(|&i| {
+                    self.members
+                        .iter()
+                        .skip(i + 1)
+                        .any(|(k, _)| self.members.get(i).is_some_and(|(key, _)| k == key))
+                })
+                .collect()
+        } else {
+            let mut seen = BTreeSet::new();
+            let mut repeated = BTreeSet::new();
+            for (i, (k, _)) in self.members.iter().enumerate().rev() {
+                if !seen.insert(k.as_ref()) {
+                    repeated.insert(i);
+                }
+            }
+            repeated
+        };
+        self.members
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| !repeated.contains(i))
+            .map(|(_, (k, v))| (k.as_ref(), *v))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(4).min(16));
+                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    members.push((key, value));
+                }
+                Ok(RawObject { members })
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor)
+    }
+}
+
+/// An object key, borrowed from the frame unless it had escapes to decode.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A well-formed client frame, borrowing from the text it was parsed from.
 #[derive(Clone, Debug)]
-pub enum Frame {
+pub enum Frame<'a> {
     /// `{"method":"NOTIFY","to":ID,...}`: relay the rest of the object to `to`.
     Notify {
         /// The target id; a numeric `to` is taken as its decimal string.
         to: String,
         /// The frame without `to`, ready to be relayed once `from` is set.
-        body: RawObject,
+        body: RawObject<'a>,
     },
     /// `{"method":"GET","resource":...,"msg_id":N}`: a request the server answers itself.
     Get {
@@ -51,7 +155,7 @@ impl From<ErrorCode> for FrameError {
 }
 
 /// Parses one text frame. Never panics, whatever the input.
-pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FrameError> {
+pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame<'_>, FrameError> {
     if text.len() > max_bytes {
         return Err(ErrorCode::FrameTooLarge.into());
     }
@@ -65,12 +169,12 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FrameError> {
             })
         }
     };
-    let msg_id = object.get("msg_id").map(|raw| decode(raw));
+    let msg_id = object.get("msg_id").map(decode);
     let fail = |code| FrameError::new(code, msg_id.clone());
-    let method = object.get("method").map(|raw| decode(raw));
+    let method = object.get("method").map(decode);
     match method.as_ref().and_then(Value::as_str) {
         Some("NOTIFY") => {
-            let to = match object.remove("to").map(|raw| decode(&raw)) {
+            let to = match object.remove("to").map(decode) {
                 None | Some(Value::Null) => return Err(fail(ErrorCode::MissingField)),
                 Some(Value::String(s)) => s,
                 Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
@@ -78,7 +182,7 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FrameError> {
             };
             Ok(Frame::Notify { to, body: object })
         }
-        Some("GET") => match object.get("resource").map(|raw| decode(raw)) {
+        Some("GET") => match object.get("resource").map(decode) {
             None | Some(Value::Null) => Err(fail(ErrorCode::MissingField)),
             Some(Value::String(resource)) => Ok(Frame::Get { resource, msg_id }),
             Some(_) => Err(fail(ErrorCode::InvalidField)),
@@ -89,23 +193,27 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FrameError> {
 
 /// The frame's `msg_id`, decoded, for echoing in an error.
 pub(crate) fn msg_id(body: &RawObject) -> Option<Value> {
-    body.get("msg_id").map(|raw| decode(raw))
+    body.get("msg_id").map(decode)
 }
 
 /// Writes `body` back out as a JSON object with `from` set to the sender, overwriting any
 /// `from` the client put there.
 pub(crate) fn relay_text(body: &RawObject, from: &str) -> String {
-    let payload: usize = body.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum();
+    let payload: usize = body
+        .members
+        .iter()
+        .map(|(k, v)| k.len() + v.get().len() + 4)
+        .sum();
     let mut out = String::with_capacity(payload + from.len() + 16);
     out.push('{');
-    for (key, value) in body.iter().filter(|(k, _)| k.as_str() != "from") {
-        out.push_str(&json_string(key));
+    for (key, value) in body.unique().filter(|(k, _)| *k != "from") {
+        push_json_string(&mut out, key);
         out.push(':');
         out.push_str(value.get());
         out.push(',');
     }
     out.push_str("\"from\":");
-    out.push_str(&json_string(from));
+    push_json_string(&mut out, from);
     out.push('}');
     out
 }
@@ -116,6 +224,49 @@ fn decode(raw: &RawValue) -> Value {
     serde_json::from_str(raw.get()).unwrap_or(Value::Null)
 }
 
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn relayed(text: &str) -> String {
+        match parse_frame(text, 1 << 16) {
+            Ok(Frame::Notify { body, .. }) => relay_text(&body, "me"),
+            other => panic!("not a NOTIFY: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_is_relayed_once_with_its_last_value() {
+        assert_eq!(
+            relayed(r#"{"method":"NOTIFY","to":"a","data":1,"x":true,"data":2,"to":"b"}"#),
+            r#"{"method":"NOTIFY","x":true,"data":2,"from":"me"}"#
+        );
+        // The last `to` counts, as for any key.
+        assert!(matches!(
+            parse_frame(r#"{"method":"NOTIFY","to":"a","to":"b"}"#, 100),
+            Ok(Frame::Notify { to, .. }) if to == "b"
+        ));
+    }
+
+    #[test]
+    fn many_repeated_keys_keep_the_last_of_each() {
+        let mut text = String::from(r#"{"method":"NOTIFY","to":"a""#);
+        for i in 0..40 {
+            text.push_str(&format!(r#","k{}":{i}"#, i % 10));
+        }
+        text.push('}');
+        let out: Value = serde_json::from_str(&relayed(&text)).unwrap();
+        let object = out.as_object().unwrap();
+        assert_eq!(object.len(), 12, "method, from and k0..k9: {out}");
+        assert_eq!(object["k3"], 33);
+        assert_eq!(relayed(&text).matches("\"k3\"").count(), 1);
+    }
+
+    #[test]
+    fn members_keep_their_order_and_escaped_keys_are_written_escaped() {
+        assert_eq!(
+            relayed(r#"{"z":0,"method":"NOTIFY","a\"b\u0001":[1],"to":"x","m":{"k":"v"}}"#),
+            r#"{"z":0,"method":"NOTIFY","a\"b\u0001":[1],"m":{"k":"v"},"from":"me"}"#
+        );
+    }
 }

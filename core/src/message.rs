@@ -42,11 +42,14 @@ impl EventKind {
 
 /// `{"method":"EVENT","data":{"type":KIND,"id":ID}}`.
 pub fn event_frame(kind: EventKind, id: &str) -> String {
-    format!(
-        r#"{{"method":"EVENT","data":{{"type":"{}","id":{}}}}}"#,
-        kind.as_str(),
-        json_string(id)
-    )
+    // Written piece by piece: a publisher's arrival writes one per subscriber.
+    let mut out = String::with_capacity(48 + id.len());
+    out.push_str(r#"{"method":"EVENT","data":{"type":""#);
+    out.push_str(kind.as_str());
+    out.push_str(r#"","id":"#);
+    push_json_string(&mut out, id);
+    out.push_str("}}");
+    out
 }
 
 /// `{"code":"failed","reason":"<code>: <sentence>"}`, with `msg_id` echoed when given.
@@ -79,6 +82,18 @@ fn success_frame(msg_id: Option<&Value>, result: &str) -> String {
 
 /// A string as a JSON literal. Serializing a `str` cannot fail; the fallback keeps that
 /// promise without a panic path.
+/// Appends `s` as a JSON string: as is between quotes when nothing in it needs escaping (ids
+/// and ordinary keys), through serde_json otherwise.
+pub(crate) fn push_json_string(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&json_string(s));
+    }
+}
+
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
 }

@@ -8,7 +8,7 @@ import readline from 'node:readline';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * @param {{ bindings?: Record<string, string> }} [options]
+ * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number }} [options]
  * @returns {Promise<{ url: URL, wsBase: string, logs: string[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, nextLog: (re: RegExp, ms?: number) => Promise<string>, stop: () => Promise<void> }>}
  */
 export async function startServer(options = {}) {
@@ -24,7 +24,8 @@ export async function startServer(options = {}) {
     host: '127.0.0.1',
     port: 0,
     modules: true,
-    scriptPath: path.join(root, 'build/index.js'),
+    scriptPath: options.scriptPath ?? path.join(root, 'build/index.js'),
+    ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-20',
     durableObjects: { STREAMS: 'StreamObject' },

@@ -1,0 +1,8 @@
+// The benchmark measures the relay, not the abuse limits: our Worker gets limits far above the
+// load (the reference has none).
+export const LIMITS_OFF = {
+  FRAME_RATE: '1000000',
+  FRAME_BURST: '1000000',
+  FLOOD_CLOSE_AFTER: '0',
+  MAX_SUBSCRIBERS: '5000',
+};
