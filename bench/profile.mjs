@@ -4,6 +4,8 @@
 // runtime's own work such as socket sends and garbage collection). Called by bench/profile.
 //
 //   node bench/profile.mjs <ours|js> <scenario> [args...]
+// PROFILE_URLS=1 adds each function's file and line; PROFILE_PARENTS=1 lists the callers of
+// the runtime's unnamed builtins.
 import { Miniflare } from 'miniflare';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
