@@ -5,11 +5,12 @@
 //! binding instead. A socket's identity is kept in both its tags (so the runtime can find it by
 //! id) and its attachment (so it survives eviction with room for more per-socket state).
 
-use crate::glue;
 use serde::{Deserialize, Serialize};
 use streams_core::{PeerId, Role, HEARTBEAT_PING, HEARTBEAT_PONG};
 use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Error, Result, State, WebSocket, WebSocketRequestResponsePair};
+
+use crate::glue;
 
 const ID_TAG: &str = "id:";
 const ROLE_TAG: &str = "role:";

@@ -31,7 +31,7 @@ pub use object::StreamObject;
 
 use streams_core::ErrorCode;
 use wasm_bindgen::prelude::*;
-use worker::{console_error, event, web_sys, Env, Response};
+use worker::{console_error, event, web_sys, Env};
 
 #[event(start)]
 fn start() {
@@ -48,8 +48,7 @@ fn start() {
 pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> JsValue {
     router::route(req, env).unwrap_or_else(|e| {
         console_error!("{e}");
-        let code = ErrorCode::Internal;
-        Response::error(format!("{}\n", code.reason()), code.http_status())
+        router::http_error(ErrorCode::Internal)
             .map(router::raw)
             .unwrap_or(JsValue::UNDEFINED)
     })

@@ -68,7 +68,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         let answer = async move {
             api::ice_servers(&Request::from(req), &env, access)
                 .await
-                .map(|r| JsValue::from(web_sys::Response::from(r)))
+                .map(raw)
                 .map_err(JsValue::from)
         };
         return Ok(future_to_promise(answer).into());

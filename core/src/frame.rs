@@ -47,13 +47,10 @@ impl<'a> RawObject<'a> {
     fn unique(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
         // Repeats are rare; finding them costs a set only for objects with many members.
         let repeated: BTreeSet<usize> = if self.members.len() <= 8 {
-            (0..self.members.len())
-                .filter(|&i| {
-                    self.members
-                        .iter()
-                        .skip(i + 1)
-                        .any(|(k, _)| self.members.get(i).is_some_and(|(key, _)| k == key))
-                })
+            let members = &self.members;
+            (members.iter().enumerate())
+                .filter(|(i, (key, _))| members.iter().skip(i + 1).any(|(k, _)| k == key))
+                .map(|(i, _)| i)
                 .collect()
         } else {
             let mut seen = BTreeSet::new();

@@ -80,8 +80,6 @@ fn success_frame(msg_id: Option<&Value>, result: &str) -> String {
     }
 }
 
-/// A string as a JSON literal. Serializing a `str` cannot fail; the fallback keeps that
-/// promise without a panic path.
 /// Appends `s` as a JSON string: as is between quotes when nothing in it needs escaping (ids
 /// and ordinary keys), through serde_json otherwise.
 pub(crate) fn push_json_string(out: &mut String, s: &str) {
@@ -94,6 +92,8 @@ pub(crate) fn push_json_string(out: &mut String, s: &str) {
     }
 }
 
+/// A string as a JSON literal. Serializing a `str` cannot fail; the fallback keeps that
+/// promise without a panic path.
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\""))
 }
