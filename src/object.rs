@@ -9,10 +9,9 @@ use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::Value;
 use streams_core::url;
 use streams_core::{
-    error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, PeerId,
+    error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, MsgId, PeerId,
     Refusal, Role, Stream, Verdict,
 };
 use wasm_bindgen::prelude::*;
@@ -42,7 +41,7 @@ pub struct StreamObject {
 /// A `GET /peerconnection` to answer once the stream's state is no longer borrowed: building
 /// the configuration may wait on Cloudflare.
 struct IceAsk {
-    msg_id: Option<Value>,
+    msg_id: Option<MsgId>,
 }
 
 /// The in-memory view of the stream while the object is awake.

@@ -49,7 +49,7 @@ pub use config::{
 pub use cors::CorsOrigins;
 pub use effect::{Effect, Refusal};
 pub use error::ErrorCode;
-pub use frame::{parse_frame, Frame, FrameError, RawObject};
+pub use frame::{parse_frame, Frame, FrameError, MsgId, RawObject};
 pub use limits::{FloodGuard, KeyedLimiter, Rate, TokenBucket, Verdict, DEFAULT_MAX_KEYS};
 pub use message::{
     error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING, HEARTBEAT_PONG,
