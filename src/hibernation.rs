@@ -6,7 +6,7 @@
 //! id) and its attachment (so it survives eviction with room for more per-socket state).
 
 use serde::{Deserialize, Serialize};
-use streams_core::{PeerId, Role, HEARTBEAT_PING, HEARTBEAT_PONG};
+use streams_core::{IceGrant, PeerId, Role, HEARTBEAT_PING, HEARTBEAT_PONG};
 use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Error, Result, State, WebSocket, WebSocketRequestResponsePair};
 
@@ -23,6 +23,9 @@ pub struct Identity {
     /// Set once the socket's departure was announced, so a wake-up never announces it again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gone: bool,
+    /// The router granted this connection TURN credentials (see `http::ICE_GRANT_HEADER`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub turn: bool,
 }
 
 impl Identity {
@@ -31,6 +34,7 @@ impl Identity {
             id: id.as_str().to_owned(),
             role: role.as_str().to_owned(),
             gone: false,
+            turn: false,
         }
     }
 
@@ -76,6 +80,14 @@ pub fn sockets(state: &State) -> Result<Vec<WebSocket>> {
 /// The identity stored on a socket, from its attachment.
 pub fn identity(ws: &WebSocket) -> Result<Option<Identity>> {
     ws.deserialize_attachment()
+}
+
+/// Whether the socket's connection may have TURN credentials; not, if its record is unreadable.
+pub fn ice_grant(ws: &WebSocket) -> IceGrant {
+    match identity(ws) {
+        Ok(Some(identity)) if identity.turn => IceGrant::WithTurn,
+        _ => IceGrant::StaticOnly,
+    }
 }
 
 /// The id a socket was tagged with when it was accepted.

@@ -21,9 +21,11 @@
 mod api;
 mod glue;
 mod hibernation;
+mod http;
 mod ice;
 mod ids;
 mod object;
+mod ratelimit;
 mod router;
 mod settings;
 
@@ -48,8 +50,8 @@ fn start() {
 pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> JsValue {
     router::route(req, env).unwrap_or_else(|e| {
         console_error!("{e}");
-        router::http_error(ErrorCode::Internal)
-            .map(router::raw)
+        http::http_error(ErrorCode::Internal)
+            .map(http::raw)
             .unwrap_or(JsValue::UNDEFINED)
     })
 }

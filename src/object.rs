@@ -11,8 +11,8 @@ use std::rc::Rc;
 
 use streams_core::url;
 use streams_core::{
-    error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, MsgId, PeerId,
-    Refusal, Role, Stream, Verdict,
+    error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, IceGrant, Mode,
+    MsgId, PeerId, Refusal, Role, Stream, Verdict,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -23,7 +23,7 @@ use worker::{
 
 use crate::hibernation::{self, Identity};
 use crate::ice::IceService;
-use crate::{glue, ids, router, settings};
+use crate::{glue, http, ids, settings};
 
 /// The Durable Object class, exported to the runtime by hand rather than by workers-rs'
 /// `#[durable_object]`: its wrappers make every event an async call, a Promise settled through
@@ -71,8 +71,8 @@ impl StreamObject {
 
     /// A connection routed here by the Worker: admit it and accept its socket, or refuse it.
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
-        self.connect(&req.url())
-            .map(router::raw)
+        self.connect(&req.url(), http::ice_grant(&req))
+            .map(http::raw)
             .map_err(JsValue::from)
     }
 
@@ -92,9 +92,10 @@ impl StreamObject {
             return Ok(JsValue::UNDEFINED);
         }
         let ice = Rc::clone(&self.ice);
+        let grant = hibernation::ice_grant(&ws);
         let answer = async move {
             for ask in asks {
-                let frame = match ice.configuration(id.as_str()).await {
+                let frame = match ice.configuration(id.as_str(), grant).await {
                     Ok(ice) => peerconnection_frame(
                         ask.msg_id.as_ref(),
                         &ice.ice_servers_json(),
@@ -146,19 +147,23 @@ impl StreamObject {
 }
 
 impl StreamObject {
-    fn connect(&self, full_url: &str) -> Result<Response> {
+    fn connect(&self, full_url: &str, grant: IceGrant) -> Result<Response> {
         let mode = url::query_param(url::split(full_url).query, "mode");
         let role = match Mode::parse(mode.as_deref()) {
             Ok(mode) => mode.role(),
-            Err(code) => return router::http_error(code),
+            Err(code) => return http::http_error(code),
         };
         let id = ids::mint()?;
         let mut live = self.live()?;
         if let Err(refusal) = self.admit(&mut live, &id, role) {
-            return router::refuse_socket(refusal);
+            return http::refuse_socket(refusal);
         }
         let pair = WebSocketPair::new()?;
-        hibernation::accept(&self.state, &pair.server, &Identity::new(&id, role))?;
+        let identity = Identity {
+            turn: grant == IceGrant::WithTurn,
+            ..Identity::new(&id, role)
+        };
+        hibernation::accept(&self.state, &pair.server, &identity)?;
         glue::cache_id(pair.server.as_ref(), id.as_str());
         live.sockets.insert(id.clone(), pair.server);
         let effects = live

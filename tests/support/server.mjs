@@ -8,7 +8,9 @@ import readline from 'node:readline';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number }} [options]
+ * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number, ratelimits?: Record<string, { simple: { limit: number, period: number } }> }} [options]
+ *   `ratelimits` declares Workers Rate Limiting bindings (as `[[ratelimits]]` in wrangler.toml
+ *   does); none by default.
  * @returns {Promise<{ url: URL, wsBase: string, logs: string[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, nextLog: (re: RegExp, ms?: number) => Promise<string>, stop: () => Promise<void> }>}
  */
 export async function startServer(options = {}) {
@@ -31,6 +33,7 @@ export async function startServer(options = {}) {
     durableObjects: { STREAMS: 'StreamObject' },
     assets: { directory: path.join(root, 'public'), routerConfig: { has_user_worker: true } },
     bindings: options.bindings ?? {},
+    ...(options.ratelimits ? { ratelimits: options.ratelimits } : {}),
     cf: false,
     handleRuntimeStdio: (stdout, stderr) => {
       collect(stdout);
