@@ -3,14 +3,16 @@
 //! `GET /api/ice-servers` HTTP endpoint.
 //!
 //! Cloudflare's answer is kept per isolate for a fraction of its lifetime, and at most one call
-//! is in flight at a time: everyone who asks meanwhile waits for that one (each with a timeout
-//! of its own). So a burst of requests, or a client asking on every frame, costs one call.
+//! is in flight at a time. Whoever asks meanwhile waits for that call's answer to reach the
+//! cache, checking on a timer of its own: a request may not touch another request's I/O (the
+//! runtime refuses it, and a shared future would do so), so waiters share data, never futures.
+//! A burst of requests, or a client asking on every frame, costs one call.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::{select, Either, FutureExt, LocalBoxFuture, Shared};
+use futures_util::future::{select, Either};
 use streams_core::ice::{
     parse_cloudflare_response, Cached, CloudflareCache, CloudflareRequest, CloudflareServers,
     IceConfiguration,
@@ -25,13 +27,14 @@ const CLOUDFLARE_TIMEOUT: Duration = Duration::from_secs(3);
 /// A call older than this is presumed lost (its request was cancelled) and another may start.
 const CALL_ABANDONED_MS: u64 = 4_000;
 
-type Call = Shared<LocalBoxFuture<'static, Option<CloudflareServers>>>;
+/// How often a request waiting on another's call looks at the cache.
+const WAIT_STEP: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 struct Cloudflare {
     cache: CloudflareCache,
-    /// The call in flight, with when it started.
-    in_flight: Option<(u64, Call)>,
+    /// When the call in flight started, if one is.
+    in_flight_since: Option<u64>,
 }
 
 thread_local! {
@@ -73,42 +76,48 @@ fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// What a request should do about Cloudflare right now.
+enum Step {
+    Done(Option<CloudflareServers>),
+    Wait,
+    Call,
+}
+
 /// Cloudflare's servers from the cache, from the call in flight, or from a new call.
 async fn cloudflare_servers(settings: &IceSettings) -> Option<CloudflareServers> {
     let request = settings.cloudflare_request()?;
     let ttl_secs = settings.cloudflare_ttl_secs()?;
-    let now = now_ms();
-    let call = CLOUDFLARE.with(|cell| {
-        let mut state = cell.borrow_mut();
-        match state.cache.lookup(now) {
-            Cached::Fresh(servers) => return Err(Some(servers)),
-            Cached::RecentFailure => return Err(None),
-            Cached::Stale => {}
-        }
-        if let Some((started, call)) = &state.in_flight {
-            if now.saturating_sub(*started) < CALL_ABANDONED_MS {
-                return Ok(call.clone());
+    let started = now_ms();
+    let deadline = started + CALL_ABANDONED_MS;
+    loop {
+        let now = now_ms();
+        let step = CLOUDFLARE.with(|cell| {
+            let mut state = cell.borrow_mut();
+            match state.cache.lookup(now) {
+                Cached::Fresh(servers) => return Step::Done(Some(servers)),
+                Cached::RecentFailure => return Step::Done(None),
+                Cached::Stale => {}
             }
+            match state.in_flight_since {
+                Some(since) if now.saturating_sub(since) < CALL_ABANDONED_MS => Step::Wait,
+                _ => {
+                    state.in_flight_since = Some(now);
+                    Step::Call
+                }
+            }
+        });
+        match step {
+            Step::Done(servers) => return servers,
+            Step::Call => return call_cloudflare(&request, ttl_secs).await,
+            Step::Wait if now >= deadline => return None,
+            Step::Wait => Delay::from(WAIT_STEP).await,
         }
-        let call = call_cloudflare(request, ttl_secs).boxed_local().shared();
-        state.in_flight = Some((now, call.clone()));
-        Ok(call)
-    });
-    let call = match call {
-        Ok(call) => call,
-        Err(cached) => return cached,
-    };
-    // The call belongs to whoever started it; a waiter gives up on its own clock.
-    let timeout = Delay::from(CLOUDFLARE_TIMEOUT + Duration::from_millis(500));
-    match select(call, timeout).await {
-        Either::Left((servers, _)) => servers,
-        Either::Right(_) => None,
     }
 }
 
 /// One call to Cloudflare; its answer (or failure) goes into the cache for everyone.
-async fn call_cloudflare(request: CloudflareRequest, ttl_secs: u64) -> Option<CloudflareServers> {
-    let answer = match ask_cloudflare(&request).await {
+async fn call_cloudflare(request: &CloudflareRequest, ttl_secs: u64) -> Option<CloudflareServers> {
+    let answer = match ask_cloudflare(request).await {
         Ok(servers) => Some(CloudflareServers { servers, ttl_secs }),
         Err(e) => {
             console_error!("Cloudflare TURN unavailable, answering without it: {e}");
@@ -118,7 +127,7 @@ async fn call_cloudflare(request: CloudflareRequest, ttl_secs: u64) -> Option<Cl
     CLOUDFLARE.with(|cell| {
         let mut state = cell.borrow_mut();
         state.cache.store(now_ms(), answer.clone());
-        state.in_flight = None;
+        state.in_flight_since = None;
     });
     answer
 }
