@@ -70,7 +70,8 @@ test('TURN REST credentials are minted per request and check out like coturn che
 });
 
 test('listed origins may read the API, and preflights are answered', async () => {
-  const server = await start({ ICE_CORS_ORIGINS: 'https://app.example' });
+  // Separated by a space: every list variable splits on commas or whitespace.
+  const server = await start({ ICE_CORS_ORIGINS: 'https://other.example https://app.example' });
   const allowed = await api(server, { headers: { Origin: 'https://app.example' } });
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
   const other = await api(server, { headers: { Origin: 'https://evil.example' } });
