@@ -28,6 +28,7 @@ mod base64url;
 mod config;
 mod cors;
 mod effect;
+pub mod engine;
 mod error;
 mod frame;
 pub mod ice;
@@ -36,6 +37,8 @@ mod message;
 mod path;
 mod peer;
 mod policy;
+pub mod record;
+pub mod resume;
 pub mod settings;
 mod stream;
 pub mod token;
@@ -48,14 +51,18 @@ pub use config::{
 };
 pub use cors::CorsOrigins;
 pub use effect::{Effect, Refusal};
+pub use engine::{Connect, Engine, Input, Output, Sockets, Status};
 pub use error::ErrorCode;
 pub use frame::{parse_frame, Frame, FrameError, RawObject};
 pub use limits::{FloodGuard, KeyedLimiter, Rate, TokenBucket, Verdict, DEFAULT_MAX_KEYS};
 pub use message::{
-    error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING, HEARTBEAT_PONG,
+    created_frame, error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING,
+    HEARTBEAT_PONG,
 };
 pub use path::{resolve, resolve_within, Mode, StreamKey, MAX_PATH_BYTES};
 pub use peer::{PeerId, Role};
 pub use policy::{Access, Credentials, Policy};
+pub use record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
+pub use resume::{Nonce, ResumeKey};
 pub use settings::Settings;
 pub use stream::Stream;
