@@ -123,6 +123,9 @@ struct Session {
     nonce: Nonce,
     /// While away: when the socket was lost.
     away_since: Option<u64>,
+    /// The server closed the member's socket itself (heartbeat timeout): the client's answer
+    /// to that close is not a goodbye.
+    hung_up: bool,
     queue: VecDeque<String>,
     queue_bytes: usize,
     next_seq: u64,
@@ -149,8 +152,13 @@ pub struct Engine {
     armed: Option<u64>,
 }
 
-/// Close codes that mean "I am leaving" rather than "I was cut off": no grace, no resume.
-const GOODBYE_CODES: [u16; 2] = [1000, 1001];
+/// Whether a close was the client's own goodbye: it sent a close frame, whatever its code.
+/// 1006 and 1015 are only ever reported by the runtime for a connection lost without one (a
+/// cut or reset TCP connection, a failed TLS session): those members were cut off and may
+/// resume.
+fn is_goodbye(code: u16) -> bool {
+    !matches!(code, 1006 | 1015)
+}
 
 impl Engine {
     pub fn new(config: Config, key: ResumeKey) -> Self {
@@ -179,8 +187,6 @@ impl Engine {
         let mut engine = Self::new(config.clone(), key);
         let mut out = Vec::new();
         let mut members = Vec::new();
-        // Members whose socket the runtime holds but can no longer use.
-        let mut closing = Vec::new();
         // Members found away now that were not when storage was written.
         let mut newly_away = Vec::new();
         if engine.persists() {
@@ -196,10 +202,13 @@ impl Engine {
                 let socket = held.iter().find(|h| {
                     !h.identity.gone && h.identity.conn == record.conn && h.identity.id == record.id
                 });
+                // A held socket that is closing still carries its member: its close event is
+                // on its way (it may be what woke the object) and decides between a goodbye and
+                // a drop. Only a socket the runtime no longer holds means the member is away.
                 let away_since = match (record.away_since, socket) {
                     (Some(t), _) => Some(t),
-                    (None, Some(h)) if h.open => None,
-                    (None, Some(_)) | (None, None) => Some(now),
+                    (None, Some(_)) => None,
+                    (None, None) => Some(now),
                 };
                 if record.away_since.is_none() && away_since.is_some() {
                     newly_away.push(id.clone());
@@ -229,9 +238,6 @@ impl Engine {
                 };
                 if h.identity.gone || engine.sessions.contains_key(&id) {
                     continue;
-                }
-                if !h.open {
-                    closing.push(id.clone());
                 }
                 members.push((id.clone(), role));
                 engine.sessions.insert(
@@ -272,9 +278,6 @@ impl Engine {
             if let Some(session) = engine.sessions.get(&id) {
                 out.push(Output::Persist(session.record(&id)));
             }
-        }
-        for id in closing {
-            engine.drop_member(&id, now, &mut out);
         }
         // Whatever alarm storage holds may be stale: ask for the right one.
         engine.armed = None;
@@ -469,6 +472,7 @@ impl Engine {
         session.conn = conn;
         session.nonce = nonce;
         session.away_since = None;
+        session.hung_up = false;
         session.last_heard = now;
         let queue = std::mem::take(&mut session.queue);
         session.queue_bytes = 0;
@@ -548,11 +552,17 @@ impl Engine {
             code: echo.0,
             reason: echo.1,
         });
-        // A replaced or departed socket closing changes nothing.
-        let Some(id) = self.conns.get(&conn).cloned() else {
+        // A replaced or departed socket closing changes nothing. The member's own last socket
+        // may have been found closed already (it is away): its goodbye still ends its wait.
+        let Some(id) = self.conns.get(&conn).cloned().or_else(|| {
+            self.sessions
+                .iter()
+                .find(|(_, s)| s.conn == conn && s.away_since.is_some() && !s.hung_up)
+                .map(|(id, _)| id.clone())
+        }) else {
             return;
         };
-        if code.is_some_and(|c| GOODBYE_CODES.contains(&c)) {
+        if code.is_some_and(is_goodbye) {
             self.depart(&id, now, out);
         } else {
             self.drop_member(&id, now, out);
@@ -740,7 +750,9 @@ impl Engine {
         }
     }
 
-    /// Treats the member as dropped if it uses the heartbeat and has been silent too long.
+    /// Treats the member as dropped if it uses the heartbeat and has been silent too long, or if
+    /// its socket is no longer open. or if
+    /// its socket is no longer open.
     fn check_heartbeat(
         &mut self,
         now: u64,
@@ -752,6 +764,10 @@ impl Engine {
         let Some(session) = self.sessions.get(id).filter(|s| s.away_since.is_none()) else {
             return;
         };
+        // A socket the runtime reports closed whose close event never came.
+        if !sockets.is_open(session.conn) {
+            return self.drop_member(id, now, out);
+        }
         if timeout == 0 {
             return;
         }
@@ -764,6 +780,9 @@ impl Engine {
         }
         out.extend(close_with(session.conn, ErrorCode::HeartbeatTimeout));
         self.drop_member(id, now, out);
+        if let Some(session) = self.sessions.get_mut(id) {
+            session.hung_up = true;
+        }
     }
 
     /// Ends the wait of every away member whose grace period is over.
@@ -789,6 +808,7 @@ impl Session {
             since,
             nonce,
             away_since: None,
+            hung_up: false,
             queue: VecDeque::new(),
             queue_bytes: 0,
             next_seq: 0,

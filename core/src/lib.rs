@@ -45,6 +45,7 @@ pub mod token;
 pub mod url;
 
 pub use admission::{admit, admit_ice_api, admit_with, Admitted, Rejection, Request};
+pub use base64url::{decode as base64url_decode, encode as base64url_encode};
 pub use config::{
     Config, ConfigError, DEFAULT_FLOOD_CLOSE_AFTER, DEFAULT_FRAME_BURST, DEFAULT_FRAME_RATE,
     DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SUBSCRIBERS,
