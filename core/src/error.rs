@@ -145,6 +145,22 @@ error_codes! {
         "the server's ICE configuration is invalid; its log says which variable";
     /// The server could not complete the request (a runtime failure, never the client's input).
     Internal = "internal", 500, 1011, "the server failed to complete the request";
+    /// A `resume` value that this stream never issued, already used, or for another mode.
+    ResumeInvalid = "resume-invalid", 400, 4030,
+        "this resume value is not valid here (already used, forged, or for another stream or mode); join afresh";
+    /// A `resume` value for a member whose grace period ended (its departure was announced).
+    ResumeExpired = "resume-expired", 400, 4031,
+        "the grace period for this connection has ended; join afresh";
+    /// This connection was taken over by a resume of the same member on a new connection.
+    Replaced = "replaced", 400, 4032,
+        "this connection was replaced by a newer one of the same member";
+    /// The connection used the heartbeat and then fell silent for longer than the timeout.
+    HeartbeatTimeout = "heartbeat-timeout", 400, 4033,
+        "no heartbeat or frame arrived within the timeout; resume to continue";
+    /// A relayed frame passed the byte budget between two members: it is dropped, and a sender
+    /// that keeps at it is closed.
+    RelayBudget = "relay-budget", 429, 4023,
+        "relayed data passed the byte budget between these two members: the frame was dropped (kept up, the connection is closed)";
 }
 
 impl ErrorCode {

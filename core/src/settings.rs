@@ -16,6 +16,7 @@
 
 use std::fmt;
 
+use crate::config::{DEFAULT_RELAY_BURST_BYTES, DEFAULT_RELAY_BYTES_PER_SECOND};
 use crate::ice::{IceSources, DEFAULT_CLOUDFLARE_API_BASE, DEFAULT_ICE_SERVERS};
 use crate::{Access, Config, ConfigError, CorsOrigins, Credentials, IceSettings, Policy, Rate};
 
@@ -321,8 +322,14 @@ vars! {
         "dropped frames before a flooding connection is closed with 4022; `0` never closes";
     IP_CONNECT_RATE => ip_connect_rate: u64 = Number { min: 0, max: 1_000_000 }, "0",
         "only without the `CONNECT_LIMITER` binding: WebSocket attempts per minute per client address, counted per Worker isolate; `0` is off";
-    ICE_API_RATE => ice_api_rate: u64 = Number { min: 0, max: 1_000_000 }, "60",
-        "only without the `ICE_LIMITER` binding: `GET /api/ice-servers` requests per minute per client address, counted per Worker isolate; `0` is off";
+    RESUME_GRACE_SECONDS => resume_grace_seconds: u64 = Number { min: 0, max: 3600 }, "20",
+        "seconds a member whose connection dropped stays in the stream, waiting to resume with the same id; `0` turns resume off";
+    RESUME_QUEUE_BYTES => resume_queue_bytes: u64 = Number { min: 1024, max: 16 << 20 }, "262144",
+        "bytes of frames queued for one away member; more ends its wait";
+    HEARTBEAT_TIMEOUT_SECONDS => heartbeat_timeout_seconds: u64 = Number { min: 0, max: 3600 }, "30",
+        "seconds of silence after which a connection that uses the heartbeat counts as dropped; `0` never";
+    RELAY_BYTES_PER_SECOND => relay_bytes_per_second: u64 = Number { min: 0, max: 1 << 30 }, "65536",
+        "relayed bytes per second between a subscriber and the publisher, each way, in bursts of 8 seconds' worth; `0` no budget";
     ICE_SERVERS => ice_servers: Option<String> = Text, DEFAULT_ICE_SERVERS,
         "static JSON `RTCIceServer` array, first in every ICE configuration and given to every client (never put TURN credentials here); `[]` for none";
     TURN_URLS => turn_urls: Vec<String> = List, "unset",
@@ -343,6 +350,8 @@ vars! {
         "the Cloudflare Realtime API; tests point it at a local fake";
     ICE_API_AUTH => ice_api_auth: Option<&'static str> = ICE_API_ACCESS, "open",
         "`open` or `stream`: with `stream`, `GET /api/ice-servers?path=<stream path>&mode=<mode>` needs what connecting to that stream needs (allowlists and, where the rules ask for one, its token by `?token=` or `Authorization: Bearer`)";
+    ICE_API_RATE => ice_api_rate: u64 = Number { min: 0, max: 1_000_000 }, "60",
+        "only without the `ICE_LIMITER` binding: `GET /api/ice-servers` requests per minute per client address, counted per Worker isolate; `0` is off";
     ICE_CORS_ORIGINS => ice_cors_origins: Vec<String> = List, "unset",
         "origins whose pages may read `GET /api/ice-servers` (`*` for any); unset means same origin only";
 }
@@ -416,6 +425,15 @@ impl Settings {
             max_subscribers: to_usize(vars.max_subscribers),
             frame_rate: Rate::per_second(to_u32(vars.frame_rate), to_u32(vars.frame_burst)),
             flood_close_after: to_u32(vars.flood_close_after),
+            resume_grace_ms: vars.resume_grace_seconds.saturating_mul(1000),
+            resume_queue_bytes: to_usize(vars.resume_queue_bytes),
+            heartbeat_timeout_ms: vars.heartbeat_timeout_seconds.saturating_mul(1000),
+            relay_budget: {
+                // The burst scales with the rate: eight seconds' worth, as the defaults have it.
+                let relay = to_u32(vars.relay_bytes_per_second);
+                let burst = DEFAULT_RELAY_BURST_BYTES / DEFAULT_RELAY_BYTES_PER_SECOND;
+                Rate::per_second(relay, relay.saturating_mul(burst))
+            },
         };
         let per_minute = |n: u64| (n > 0).then(|| Rate::per_minute(to_u32(n), to_u32(n)));
         let ice = IceSettings::from_sources(&IceSources {
@@ -755,6 +773,24 @@ mod tests {
         assert_eq!(errors.len(), 4, "{errors:?}");
         assert_eq!(s.config, Config::default());
         assert_eq!(s.policy.max_path_bytes, 256);
+    }
+
+    #[test]
+    fn resume_heartbeat_and_relay_settings_reach_the_stream_config() {
+        let (s, errors) = parse(&[
+            (RESUME_GRACE_SECONDS, "0"),
+            (RESUME_QUEUE_BYTES, "4096"),
+            (HEARTBEAT_TIMEOUT_SECONDS, "45"),
+            (RELAY_BYTES_PER_SECOND, "1000"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(s.config.resume_grace_ms, 0);
+        assert_eq!(s.config.resume_queue_bytes, 4096);
+        assert_eq!(s.config.heartbeat_timeout_ms, 45_000);
+        assert_eq!(s.config.relay_budget, Rate::per_second(1000, 8000));
+        let (s, errors) = parse(&[(RESUME_GRACE_SECONDS, "3601")]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(s.config.resume_grace_ms, 20_000);
     }
 
     #[test]
