@@ -183,6 +183,18 @@ test('an invalid configuration is reported, not replaced by a default', async ()
   await server.waitForLog(/ICE configuration is invalid: ICE_SERVERS\[0\]\.urls/);
 });
 
+test('configuration problems are logged once per isolate, not per request or stream', async () => {
+  const server = await start({ ICE_SERVERS: 'not json', MAX_SUBSCRIBERS: 'many' });
+  for (let i = 0; i < 3; i++) assert.equal((await api(server)).status, 500);
+  for (const path of ['/ice-sources/once/a', '/ice-sources/once/b', '/ice-sources/once/c']) {
+    const { answer } = await askOverSocket(server, path);
+    assert.match(answer.reason, /^ice-unavailable: /);
+  }
+  const count = (re) => server.logs.filter((l) => re.test(l)).length;
+  assert.equal(count(/ICE configuration is invalid: ICE_SERVERS is not valid JSON/), 1, server.logs.join('\n'));
+  assert.equal(count(/MAX_SUBSCRIBERS="many" is not a whole number/), 1, server.logs.join('\n'));
+});
+
 test('ICE_API_AUTH=stream: the API needs what connecting to the named stream needs', async () => {
   const { mintToken } = await import('../../scripts/token.mjs');
   const secret = 'ice-api-e2e-secret-at-least-32-bytes!';
