@@ -20,7 +20,7 @@ const TICK_MS = 15;
 const MAX_SUBSCRIBERS = 6;
 // A departed publisher must stop blocking its path quickly, however it left.
 const REJOIN_DEADLINE_MS = 10_000;
-const WOKE = /stream woke from hibernation: (\d+) connections/;
+const WOKE = /"event":"woke".*"connections":(\d+)/;
 
 // The hash stream's subscribers join on the hash of its publish path.
 const STREAMS = [
