@@ -89,6 +89,14 @@ impl Line {
         self.field(name, value.into())
     }
 
+    /// A text field when there is a value.
+    pub fn opt_str(self, name: &'static str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(name, v),
+            None => self,
+        }
+    }
+
     /// A number field when there is a value.
     pub fn opt_num(self, name: &'static str, value: Option<u64>) -> Self {
         match value {

@@ -177,7 +177,7 @@ fn report_refusal(req: &web_sys::Request, env: &Env, refusal: Refusal) {
     let role = mode.map_or("", |m| m.role().as_str());
     let code = refusal.code().code();
     log::info("refused")
-        .str("stream", stream)
+        .opt_str("stream", key.as_ref().map(|k| k.as_str()))
         .str("role", role)
         .str("code", code)
         .num("close", u64::from(refusal.close_code()))
