@@ -155,6 +155,56 @@ mod tests {
         );
     }
 
+    /// The quoted kebab-case names that follow each `marker` in `text`.
+    fn names_after(text: &str, marker: &str) -> Vec<String> {
+        text.match_indices(marker)
+            .filter_map(|(i, _)| {
+                let rest = &text[i + marker.len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect();
+                (!name.is_empty() && rest[name.len()..].starts_with('"')).then_some(name)
+            })
+            .collect()
+    }
+
+    /// Every event the Worker logs is in docs/OPERATIONS.md's table of events, and every event
+    /// there is logged somewhere.
+    #[test]
+    fn the_operators_guide_lists_exactly_the_events_logged() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut logged = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(root.join("src")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Only the code before a file's tests.
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for marker in ["log::info(\"", "log::warn(\"", "log::error(\"", "event: \""] {
+                logged.extend(names_after(code, marker));
+            }
+            if path.ends_with("report.rs") {
+                // Membership events are named in a table of (log event, data point) pairs.
+                logged.extend(names_after(code, "=> (\""));
+            }
+        }
+        // Data point names, which share the `event: "..."` spelling, are not log events.
+        for point in ["refuse", "close"] {
+            logged.remove(point);
+        }
+        let guide = std::fs::read_to_string(root.join("docs/OPERATIONS.md")).unwrap();
+        let table: std::collections::BTreeSet<String> = guide
+            .split("The events:")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .skip_while(|l| !l.starts_with("| `"))
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
+            .collect();
+        assert_eq!(logged, table, "src/ logs these events; docs/OPERATIONS.md lists those");
+    }
+
     #[test]
     fn secret_field_names_are_never_written() {
         let line = warn("refused")
