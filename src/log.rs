@@ -202,7 +202,10 @@ mod tests {
             .take_while(|l| l.starts_with("| `"))
             .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
             .collect();
-        assert_eq!(logged, table, "src/ logs these events; docs/OPERATIONS.md lists those");
+        assert_eq!(
+            logged, table,
+            "src/ logs these events; docs/OPERATIONS.md lists those"
+        );
     }
 
     #[test]
