@@ -1,18 +1,18 @@
 //! What the runtime must do after a core call.
 
-use crate::{ErrorCode, PeerId};
+use crate::{ErrorCode, MsgId, PeerId};
 
 /// One action for the adapter to perform, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Send this text frame to the connection.
     Send { to: PeerId, text: String },
+    /// Send this relayed `NOTIFY` to the connection: like [`Effect::Send`], but it counts
+    /// against the byte budget between the two members.
+    Relay { to: PeerId, text: String },
     /// Answer `GET /peerconnection`: build the ICE configuration for this connection (which may
     /// mint credentials or ask Cloudflare) and send it with [`crate::peerconnection_frame`].
-    SendIceConfiguration {
-        to: PeerId,
-        msg_id: Option<serde_json::Value>,
-    },
+    SendIceConfiguration { to: PeerId, msg_id: Option<MsgId> },
     /// Close the connection with this code and reason.
     Close {
         to: PeerId,

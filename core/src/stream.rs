@@ -2,9 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
-use crate::frame::{msg_id, relay_text, RawObject};
+use crate::frame::{msg_id, relay_text, MsgId, RawObject};
 use crate::{
     error_frame, event_frame, parse_frame, Config, Effect, ErrorCode, EventKind, Frame, PeerId,
     Refusal, Role,
@@ -113,8 +111,20 @@ impl Stream {
     /// Admits a connection. `created` goes first, then what the newcomer needs to know, then
     /// the announcement to the other side. A refused connection changes nothing.
     pub fn join(&mut self, id: PeerId, role: Role) -> Result<Vec<Effect>, Refusal> {
+        let created = event_frame(EventKind::Created, id.as_str());
+        self.join_with(id, role, created)
+    }
+
+    /// [`Stream::join`] with the newcomer's `created` frame given (the engine adds a resume
+    /// value to it).
+    pub fn join_with(
+        &mut self,
+        id: PeerId,
+        role: Role,
+        created: String,
+    ) -> Result<Vec<Effect>, Refusal> {
         self.check_join(&id, role)?;
-        let mut out = vec![send(&id, event_frame(EventKind::Created, id.as_str()))];
+        let mut out = vec![send(&id, created)];
         match role {
             Role::Publisher => {
                 for sub in &self.subscribers {
@@ -183,7 +193,7 @@ impl Stream {
 
     /// ICE servers depend on the clock and maybe on Cloudflare, so the answer is left to the
     /// adapter; the core only decides that one is due.
-    fn get(&self, from: &PeerId, resource: &str, msg_id: Option<Value>) -> Effect {
+    fn get(&self, from: &PeerId, resource: &str, msg_id: Option<MsgId>) -> Effect {
         if resource == PEERCONNECTION {
             Effect::SendIceConfiguration {
                 to: from.clone(),
@@ -218,7 +228,10 @@ impl Stream {
             };
             return vec![send(from, event_frame(gone, to))];
         };
-        vec![send(target, relay_text(&body, from.as_str()))]
+        vec![Effect::Relay {
+            to: target.clone(),
+            text: relay_text(&body, from.as_str()),
+        }]
     }
 }
 
