@@ -1,6 +1,6 @@
 // scripts/build's rebuild decision (scripts/build-needed) and its use under `wrangler dev`
 // (NS_BUILD_IF_NEEDED=1), on scratch trees with a fake worker-build: no Rust is compiled.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,10 +9,13 @@ import path from 'node:path';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const T0 = Date.now() / 1000;
+const scratch = [];
+after(() => scratch.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
 /** A scratch checkout with the build's inputs, all last changed 100 s ago. */
 function tree() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'build-needed-'));
+  scratch.push(dir);
   const files = {
     'src/lib.rs': '',
     'src/router.rs': '',
