@@ -75,7 +75,14 @@ export function frameReader(socket, initial = Buffer.alloc(0), onFrame = undefin
       const payload = buffer.subarray(offset, offset + len);
       buffer = buffer.subarray(offset + len);
       if (opcode === 1) {
-        const frame = JSON.parse(payload.toString('utf8'));
+        // JSON, or the heartbeat's `pong` as it came.
+        const text = payload.toString('utf8');
+        let frame;
+        try {
+          frame = JSON.parse(text);
+        } catch {
+          frame = text;
+        }
         if (onFrame) onFrame(frame);
         else frames.push(frame);
       }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from './client.mjs';
-import { rawUpgrade, frameReader } from './raw.mjs';
+import { rawUpgrade, frameReader, clientFrame } from './raw.mjs';
 
 /** `path` with `resume=<value>` (and `token=<token>` when given) in its query. */
 export function resumePath(path, value, token) {
@@ -116,4 +116,10 @@ export async function roundTrip(client) {
   const msgId = `probe-${++probes}`;
   client.send({ method: 'GET', resource: '/peerconnection', msg_id: msgId });
   await client.next((f) => f?.msg_id === msgId);
+}
+
+/** Sends the heartbeat `ping` on a raw connection and waits for the runtime's `pong`. */
+export async function rawHeartbeat(raw) {
+  raw.socket.write(clientFrame(1, 'ping'));
+  assert.equal(await raw.reader.next(), 'pong');
 }
