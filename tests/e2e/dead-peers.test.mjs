@@ -126,3 +126,23 @@ test('a member timed out by its heartbeat resumes within the grace period, unnot
   assert.deepEqual(await thawed(pub), { code: 'heartbeat-timeout', close: 4033 });
   await Promise.all([back, ...subs].map((c) => c.close()));
 });
+
+test('a publisher frozen before its stream slept loses it to a new one after the wake-up', async () => {
+  const p = '/dead/slept';
+  const { pub: old, subs } = await stream(p);
+  await rawHeartbeat(old);
+  old.link.freeze();
+  // Past the runtime's eviction (~10 s): the stream is rebuilt for the new publisher, and the
+  // silence it finds counts from the heartbeat, not from the wake-up.
+  await sleep(12_000);
+  const woke = server.nextLog(/stream woke from hibernation/, 10_000);
+  const fresh = await join(server.wsBase, p, 'publish');
+  await woke;
+  for (const s of subs) {
+    assert.deepEqual(await s.next(), event('unpublished', old.id));
+    assert.deepEqual(await s.next(), event('published', fresh.id));
+  }
+  assert.deepEqual(await thawed(old), { code: 'heartbeat-timeout', close: 4033 });
+  await assertSilent(subs, 300, 'the change is announced once');
+  await Promise.all([fresh, ...subs].map((c) => c.close()));
+});
