@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
 import { startProxy } from '../support/tcp-proxy.mjs';
+import { clientFrame } from '../support/raw.mjs';
 import { join, joinThrough, joinRawThrough, resume, assertSilent, notifies } from '../support/resume.mjs';
 
 let server;
@@ -66,6 +67,9 @@ test('after a silent drop the resume takes over from the zombie, which gets repl
   pub.link.freeze();
   // Sent to the zombie: the server cannot know it is lost, and resume does not replay it.
   sub.send({ method: 'NOTIFY', to: pub.id, data: 'to the zombie' });
+  // The client gives the old connection up with a goodbye that waits in the frozen link: once
+  // it arrives, after the takeover, it must not end the member.
+  pub.socket.write(clientFrame(8, Buffer.from([0x03, 0xe8])));
 
   // The client's heartbeat would notice the silence; it comes back on a new connection.
   const back = await resume(server.wsBase, p, 'publish', pub.resume, pub.id);
@@ -82,7 +86,7 @@ test('after a silent drop the resume takes over from the zombie, which gets repl
   assert.deepEqual(pub.reader.frames, []);
   pub.socket.destroy();
 
-  await assertSilent([back, sub], 300, 'the takeover is invisible');
+  await assertSilent([back, sub], 500, 'the takeover and the zombie\'s goodbye are invisible');
   // The zombie's end changed nothing: the member is live on its new connection.
   back.send({ method: 'NOTIFY', to: sub.id, data: 'still here' });
   assert.deepEqual(await sub.next(), { method: 'NOTIFY', from: pub.id, data: 'still here' });

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
 import { startProxy } from '../support/tcp-proxy.mjs';
+import { Client } from '../support/client.mjs';
 import { join, joinThrough, resume, resumePath, refused, assertSilent } from '../support/resume.mjs';
 
 const INVALID = { code: 'resume-invalid', close: 4030 };
@@ -102,6 +103,29 @@ test('a value used once is refused when replayed, and the replay changes nothing
   assert.deepEqual(await refused(server.wsBase, resumePath(p, back.resume), 'subscribe'), INVALID);
   await assertSilent([pub, again], 300, 'nobody heard of the replays');
   await Promise.all([pub, again].map((c) => c.close()));
+});
+
+test('two connections racing with one value: exactly one resumes, the other is refused', async () => {
+  const p = '/refusals/race';
+  const pub = await join(server.wsBase, p, 'publish');
+  const { client: sub, link } = await joinThrough(proxy, p, 'subscribe');
+  await pub.event('subscribed', sub.id);
+  link.sever();
+  await sub.closed;
+  const racers = await Promise.all([0, 1].map(() => Client.open(server.wsBase, resumePath(p, sub.resume), 'subscribe')));
+  const firsts = await Promise.all(racers.map((r) => r.next()));
+  const winners = firsts.filter((f) => f.data?.type === 'created');
+  const losers = firsts.filter((f) => f.reason?.startsWith('resume-invalid: '));
+  assert.equal(winners.length, 1, JSON.stringify(firsts));
+  assert.equal(losers.length, 1, JSON.stringify(firsts));
+  assert.deepEqual([winners[0].data.id, winners[0].data.resumed], [sub.id, true]);
+  const loser = racers[firsts.indexOf(losers[0])];
+  assert.equal((await loser.closed).code, 4030);
+  const winner = racers[firsts.indexOf(winners[0])];
+  pub.send({ method: 'NOTIFY', to: sub.id, data: 'to the winner' });
+  assert.deepEqual(await winner.next(), { method: 'NOTIFY', from: pub.id, data: 'to the winner' });
+  await assertSilent([pub, winner], 300, 'nobody heard of the race');
+  await Promise.all([pub, winner].map((c) => c.close()));
 });
 
 test('a value is refused on another stream path and for the other mode, and changes nothing', async () => {
