@@ -356,19 +356,23 @@ impl Engine {
     }
 
     fn connect(&mut self, now: u64, c: Connect, sockets: &dyn Sockets, out: &mut Vec<Output>) {
+        // A publisher that stopped answering its heartbeat does not keep the stream from a
+        // new one, whenever the last sweep ran: it departs at once. This comes before the
+        // sweep, which would only make it away, and an away publisher still blocks a new one.
+        if c.resume.is_none() && c.role == Role::Publisher {
+            if let Some(publisher) = self.stream.publisher().cloned() {
+                if let Some(conn) = self.silent(now, &publisher, sockets) {
+                    out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+                    self.depart(&publisher, now, out);
+                }
+            }
+        }
         self.sweep(now, sockets, out);
         if let Some(value) = c.resume {
             return match self.check_resume(value, c.role) {
                 Ok(id) => self.take_over(now, id, c.conn, c.nonce, out),
                 Err(code) => out.push(Output::Refuse(Refusal(code))),
             };
-        }
-        // A publisher that stopped answering its heartbeat does not keep the stream from a
-        // new one, whenever the last sweep ran.
-        if c.role == Role::Publisher {
-            if let Some(publisher) = self.stream.publisher().cloned() {
-                self.check_heartbeat(now, &publisher, sockets, out);
-            }
         }
         // A newcomer is introduced to the other side; a socket already closing there is
         // treated as dropped first, so nobody is introduced to a peer whose close is pending
@@ -748,22 +752,22 @@ impl Engine {
         sockets: &dyn Sockets,
         out: &mut Vec<Output>,
     ) {
+        if let Some(conn) = self.silent(now, id, sockets) {
+            out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+            self.drop_member(id, now, out);
+        }
+    }
+
+    /// The socket of a connected member that uses the heartbeat and has been silent longer
+    /// than the timeout.
+    fn silent(&self, now: u64, id: &PeerId, sockets: &dyn Sockets) -> Option<ConnId> {
         let timeout = self.stream.config().heartbeat_timeout_ms;
-        let Some(session) = self.sessions.get(id).filter(|s| s.away_since.is_none()) else {
-            return;
-        };
+        let session = self.sessions.get(id).filter(|s| s.away_since.is_none())?;
         if timeout == 0 {
-            return;
+            return None;
         }
-        let Some(ping) = sockets.last_ping(session.conn) else {
-            return;
-        };
-        let last = ping.max(session.last_heard);
-        if now.saturating_sub(last) <= timeout {
-            return;
-        }
-        out.extend(close_with(session.conn, ErrorCode::HeartbeatTimeout));
-        self.drop_member(id, now, out);
+        let last = sockets.last_ping(session.conn)?.max(session.last_heard);
+        (now.saturating_sub(last) > timeout).then_some(session.conn)
     }
 
     /// Ends the wait of every away member whose grace period is over.

@@ -1,5 +1,8 @@
-//! An in-process harness: one `Stream`, a mailbox per peer, no runtime.
+//! In-process harnesses: one `Stream` with a mailbox per peer (here), and one `Engine` with its
+//! runtime emulated (`sim`). No network.
 #![allow(dead_code)]
+
+pub mod sim;
 
 use std::collections::HashMap;
 
