@@ -796,7 +796,11 @@ impl Session {
             queue: VecDeque::new(),
             queue_bytes: 0,
             next_seq: 0,
-            last_heard: now,
+            // A rebuilt member's last frame is not known (it is not stored): its arrival
+            // stands in, never the wake-up, or a member that fell silent before the object
+            // slept would look alive after every wake-up. The runtime's heartbeat time, kept
+            // with the socket, is what counts for members that ping.
+            last_heard: since,
             relay_in: TokenBucket::full(config.relay_budget, now),
             relay_out: TokenBucket::full(config.relay_budget, now),
         }

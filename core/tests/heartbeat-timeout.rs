@@ -163,6 +163,24 @@ fn a_new_publisher_gets_the_stream_from_a_silent_one() {
 }
 
 #[test]
+fn a_new_publisher_gets_the_stream_from_a_silent_one_after_hibernation() {
+    // The object sleeps through the silence: the wake-up must not count as a sign of life.
+    let mut sim = Sim::new(config());
+    let (old, p) = sim.join(Role::Publisher);
+    let (sub, _) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.ping(old);
+    sim.freeze(old);
+    sim.advance(10_000);
+    sim.evict();
+    sim.advance(TIMEOUT);
+    sim.evict();
+    let (_, n) = sim.join(Role::Publisher);
+    assert_eq!(sim.members().0, Some(n.id.clone()));
+    assert_eq!(sim.frames(sub), handover(&p.id, &n.id));
+}
+
+#[test]
 fn a_publisher_that_still_pings_keeps_its_stream() {
     let mut sim = Sim::new(config());
     let (old, p) = sim.join(Role::Publisher);
@@ -191,4 +209,22 @@ fn without_resume_a_silent_member_departs_at_once() {
     assert_eq!(seen[0], event("unsubscribed", &s.id));
     assert_eq!(error_code(&seen[1]), "unknown-method");
     assert_eq!(sim.counts.storage_writes(), 0);
+}
+
+#[test]
+fn a_member_that_keeps_pinging_survives_every_wake_up() {
+    let mut sim = Sim::new(config());
+    let (publisher, p) = sim.join(Role::Publisher);
+    let (sub, s) = sim.join(Role::Subscriber);
+    sim.drain();
+    for _ in 0..10 {
+        sim.ping(publisher);
+        sim.ping(sub);
+        sim.advance(TIMEOUT - 1);
+        sim.evict();
+        let second = sim.connect(Role::Publisher);
+        assert_eq!(sim.refusal(second), ("publisher-exists".into(), 4001));
+    }
+    assert_eq!(sim.members(), (Some(p.id), vec![s.id]));
+    sim.assert_quiet();
 }
