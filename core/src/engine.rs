@@ -552,11 +552,26 @@ impl Engine {
             code: echo.0,
             reason: echo.1,
         });
-        // A replaced or departed socket closing changes nothing.
+        let goodbye = code.is_some_and(|c| GOODBYE_CODES.contains(&c));
         let Some(id) = self.conns.get(&conn).cloned() else {
+            // A goodbye on the last socket of an away member still departs it: the socket was
+            // seen closing before its close arrived (at a connect, or a rebuild) and taken for
+            // a drop. Any other close of a socket that carries no member (replaced, departed)
+            // changes nothing.
+            if !goodbye {
+                return;
+            }
+            let away = self
+                .sessions
+                .iter()
+                .find(|(_, s)| s.away_since.is_some() && s.conn == conn)
+                .map(|(id, _)| id.clone());
+            if let Some(id) = away {
+                self.depart(&id, now, out);
+            }
             return;
         };
-        if code.is_some_and(|c| GOODBYE_CODES.contains(&c)) {
+        if goodbye {
             self.depart(&id, now, out);
         } else {
             self.drop_member(&id, now, out);
