@@ -216,7 +216,22 @@ impl Sim {
         nonce: Nonce,
     ) -> Result<ConnId, String> {
         let conn = self.fresh_conn();
-        self.sockets.insert(conn, Socket::new(role));
+        self.try_connect_on(conn, role, resume, id, nonce)?;
+        Ok(conn)
+    }
+
+    /// [`Sim::try_connect`] on a socket number of the caller's choosing.
+    pub fn try_connect_on(
+        &mut self,
+        conn: ConnId,
+        role: Role,
+        resume: Option<&str>,
+        id: PeerId,
+        nonce: Nonce,
+    ) -> Result<(), String> {
+        if self.sockets.insert(conn, Socket::new(role)).is_some() {
+            return Err(format!("socket {conn} opened twice"));
+        }
         let input = Input::Connect(Connect {
             conn,
             role,
@@ -224,8 +239,7 @@ impl Sim {
             id,
             nonce,
         });
-        self.call(input, Some(conn))?;
-        Ok(conn)
+        self.call(input, Some(conn))
     }
 
     /// A text frame from the client (the runtime delivers frames only on sockets it holds).
@@ -554,13 +568,15 @@ impl Sim {
             panic!("socket {conn} was not refused: {received:?}");
         };
         let frame: Value = serde_json::from_str(text).expect("JSON");
-        let code = super::error_code(&frame);
-        assert_eq!(&code, reason, "the close reason is the code");
+        assert_eq!(frame["code"], "failed", "{text}");
+        let code = frame["reason"].as_str().unwrap_or_default();
+        let code = code.split_once(": ").map(|(c, _)| c).unwrap_or_default();
+        assert_eq!(code, reason, "the close reason is the code");
         assert!(
             !self.sockets[&conn].accepted,
             "a refused socket is never accepted"
         );
-        (code, *close)
+        (code.to_owned(), *close)
     }
 
     pub fn text(&mut self, conn: ConnId, text: &str) {
