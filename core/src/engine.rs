@@ -9,8 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde_json::Value;
-
+use crate::frame::MsgId;
 use crate::limits::TokenBucket;
 use crate::record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
 use crate::resume::{self, Nonce, ResumeKey};
@@ -80,7 +79,7 @@ pub enum Output {
     /// Answer `GET /peerconnection` on this socket (the ICE configuration may need I/O).
     SendIce {
         conn: ConnId,
-        msg_id: Option<Value>,
+        msg_id: Option<MsgId>,
     },
     Close {
         conn: ConnId,
@@ -123,6 +122,9 @@ struct Session {
     nonce: Nonce,
     /// While away: when the socket was lost.
     away_since: Option<u64>,
+    /// The server closed the member's socket itself (heartbeat timeout): the client's answer
+    /// to that close is not a goodbye.
+    hung_up: bool,
     queue: VecDeque<String>,
     queue_bytes: usize,
     next_seq: u64,
@@ -149,8 +151,13 @@ pub struct Engine {
     armed: Option<u64>,
 }
 
-/// Close codes that mean "I am leaving" rather than "I was cut off": no grace, no resume.
-const GOODBYE_CODES: [u16; 2] = [1000, 1001];
+/// Whether a close was the client's own goodbye: it sent a close frame, whatever its code.
+/// 1006 and 1015 are only ever reported by the runtime for a connection lost without one (a
+/// cut or reset TCP connection, a failed TLS session): those members were cut off and may
+/// resume.
+fn is_goodbye(code: u16) -> bool {
+    !matches!(code, 1006 | 1015)
+}
 
 impl Engine {
     pub fn new(config: Config, key: ResumeKey) -> Self {
@@ -179,8 +186,6 @@ impl Engine {
         let mut engine = Self::new(config.clone(), key);
         let mut out = Vec::new();
         let mut members = Vec::new();
-        // Members whose socket the runtime holds but can no longer use.
-        let mut closing = Vec::new();
         // Members found away now that were not when storage was written.
         let mut newly_away = Vec::new();
         if engine.persists() {
@@ -196,10 +201,13 @@ impl Engine {
                 let socket = held.iter().find(|h| {
                     !h.identity.gone && h.identity.conn == record.conn && h.identity.id == record.id
                 });
+                // A held socket that is closing still carries its member: its close event is
+                // on its way (it may be what woke the object) and decides between a goodbye and
+                // a drop. Only a socket the runtime no longer holds means the member is away.
                 let away_since = match (record.away_since, socket) {
                     (Some(t), _) => Some(t),
-                    (None, Some(h)) if h.open => None,
-                    (None, Some(_)) | (None, None) => Some(now),
+                    (None, Some(_)) => None,
+                    (None, None) => Some(now),
                 };
                 if record.away_since.is_none() && away_since.is_some() {
                     newly_away.push(id.clone());
@@ -229,9 +237,6 @@ impl Engine {
                 };
                 if h.identity.gone || engine.sessions.contains_key(&id) {
                     continue;
-                }
-                if !h.open {
-                    closing.push(id.clone());
                 }
                 members.push((id.clone(), role));
                 engine.sessions.insert(
@@ -272,9 +277,6 @@ impl Engine {
             if let Some(session) = engine.sessions.get(&id) {
                 out.push(Output::Persist(session.record(&id)));
             }
-        }
-        for id in closing {
-            engine.drop_member(&id, now, &mut out);
         }
         // Whatever alarm storage holds may be stale: ask for the right one.
         engine.armed = None;
@@ -473,6 +475,7 @@ impl Engine {
         session.conn = conn;
         session.nonce = nonce;
         session.away_since = None;
+        session.hung_up = false;
         session.last_heard = now;
         let queue = std::mem::take(&mut session.queue);
         session.queue_bytes = 0;
@@ -552,26 +555,17 @@ impl Engine {
             code: echo.0,
             reason: echo.1,
         });
-        let goodbye = code.is_some_and(|c| GOODBYE_CODES.contains(&c));
-        let Some(id) = self.conns.get(&conn).cloned() else {
-            // A goodbye on the last socket of an away member still departs it: the socket was
-            // seen closing before its close arrived (at a connect, or a rebuild) and taken for
-            // a drop. Any other close of a socket that carries no member (replaced, departed)
-            // changes nothing.
-            if !goodbye {
-                return;
-            }
-            let away = self
-                .sessions
+        // A replaced or departed socket closing changes nothing. The member's own last socket
+        // may have been found closed already (it is away): its goodbye still ends its wait.
+        let Some(id) = self.conns.get(&conn).cloned().or_else(|| {
+            self.sessions
                 .iter()
-                .find(|(_, s)| s.away_since.is_some() && s.conn == conn)
-                .map(|(id, _)| id.clone());
-            if let Some(id) = away {
-                self.depart(&id, now, out);
-            }
+                .find(|(_, s)| s.conn == conn && s.away_since.is_some() && !s.hung_up)
+                .map(|(id, _)| id.clone())
+        }) else {
             return;
         };
-        if goodbye {
+        if code.is_some_and(is_goodbye) {
             self.depart(&id, now, out);
         } else {
             self.drop_member(&id, now, out);
@@ -759,7 +753,8 @@ impl Engine {
         }
     }
 
-    /// Treats the member as dropped if it uses the heartbeat and has been silent too long.
+    /// Treats the member as dropped if it uses the heartbeat and has been silent too long, or if
+    /// its socket is no longer open.
     fn check_heartbeat(
         &mut self,
         now: u64,
@@ -767,9 +762,20 @@ impl Engine {
         sockets: &dyn Sockets,
         out: &mut Vec<Output>,
     ) {
-        if let Some(conn) = self.silent(now, id, sockets) {
-            out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
-            self.drop_member(id, now, out);
+        let Some(session) = self.sessions.get(id).filter(|s| s.away_since.is_none()) else {
+            return;
+        };
+        // A socket the runtime reports closed whose close event never came.
+        if !sockets.is_open(session.conn) {
+            return self.drop_member(id, now, out);
+        }
+        let Some(conn) = self.silent(now, id, sockets) else {
+            return;
+        };
+        out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+        self.drop_member(id, now, out);
+        if let Some(session) = self.sessions.get_mut(id) {
+            session.hung_up = true;
         }
     }
 
@@ -808,6 +814,7 @@ impl Session {
             since,
             nonce,
             away_since: None,
+            hung_up: false,
             queue: VecDeque::new(),
             queue_bytes: 0,
             next_seq: 0,

@@ -1,5 +1,6 @@
-//! How a close ends a membership: 1000 and 1001 are goodbyes (the member departs at once),
-//! anything else is a drop (the member is away for the grace period). Every close is echoed.
+//! How a close ends a membership: a close frame, whatever its code, is a goodbye (the member
+//! departs at once); a connection lost without one (the runtime reports 1006 or 1015) or a
+//! socket error is a drop (the member is away for the grace period). Every close is echoed.
 
 mod common;
 
@@ -11,14 +12,18 @@ use streams_core::{Config, Role};
 const GRACE: u64 = 20_000;
 
 #[test]
-fn a_goodbye_departs_at_once() {
-    for code in [1000, 1001] {
+fn a_close_frame_departs_at_once_whatever_its_code() {
+    for code in [1000, 1001, 1005, 1011, 3000, 4000, 4999] {
         let mut sim = Sim::new(Config::default());
         let (publisher, _) = sim.join(Role::Publisher);
         let (sub, s) = sim.join(Role::Subscriber);
         sim.drain();
         sim.close(sub, code);
-        assert_eq!(sim.frames(publisher), vec![event("unsubscribed", &s.id)]);
+        assert_eq!(
+            sim.frames(publisher),
+            vec![event("unsubscribed", &s.id)],
+            "{code}"
+        );
         assert_eq!(sim.members().1, Vec::<String>::new());
         assert!(!sim.storage.records.contains_key(&s.id), "{code}");
         assert_eq!(sim.storage.alarm, None, "nobody is away: no alarm");
@@ -29,15 +34,8 @@ fn a_goodbye_departs_at_once() {
 }
 
 #[test]
-fn any_other_close_or_a_failure_is_a_drop() {
-    for code in [
-        Some(1006),
-        Some(1005),
-        Some(1011),
-        Some(3000),
-        Some(4000),
-        None,
-    ] {
+fn a_connection_lost_without_a_close_frame_or_a_failure_is_a_drop() {
+    for code in [Some(1006), Some(1015), None] {
         let mut sim = Sim::new(Config::default());
         let (publisher, _) = sim.join(Role::Publisher);
         let (sub, s) = sim.join(Role::Subscriber);
@@ -57,6 +55,29 @@ fn any_other_close_or_a_failure_is_a_drop() {
         sim.advance(GRACE);
         assert_eq!(sim.frames(publisher), vec![event("unsubscribed", &s.id)]);
     }
+}
+
+#[test]
+fn the_answer_to_a_heartbeat_hang_up_is_no_goodbye() {
+    // The engine closed a silent member's socket (4033); the client's close frame that answers
+    // it does not end the member's wait: it may still resume.
+    let mut sim = Sim::new(Config::default());
+    let (publisher, _) = sim.join(Role::Publisher);
+    let (sub, s) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.ping(sub);
+    sim.advance(31_000);
+    sim.text(publisher, r#"{"method":"GET","resource":"/nothing"}"#);
+    assert_eq!(
+        sim.sockets[&sub].server_closed,
+        Some((4033, "heartbeat-timeout".into()))
+    );
+    sim.close(sub, 4033);
+    assert!(sim.is_away(&s.id));
+    sim.drain();
+    let back = sim.resume(Role::Subscriber, s.resume.as_deref().unwrap());
+    assert_eq!(sim.created(back).id, s.id);
+    sim.assert_quiet();
 }
 
 #[test]
@@ -141,6 +162,7 @@ fn a_goodbye_still_departs_when_the_close_was_seen_pending() {
             vec![event("unsubscribed", &s.id)],
             "evicted: {evicted}"
         );
+        assert!(sim.members().1.is_empty());
         assert!(sim.storage.records.len() == 1 && sim.storage.alarm.is_none());
         sim.advance(GRACE);
         sim.assert_quiet();

@@ -93,21 +93,27 @@ fn an_eviction_keeps_the_grace_deadline() {
 }
 
 #[test]
-fn a_socket_closing_when_the_object_wakes_is_a_drop() {
-    let mut sim = Sim::new(Config::default());
-    let (publisher, _) = sim.join(Role::Publisher);
-    let (sub, s) = sim.join(Role::Subscriber);
-    sim.drain();
-    sim.begin_close(sub);
-    sim.evict();
-    assert!(sim.is_away(&s.id));
-    assert_eq!(sim.storage.records[&s.id].away_since, Some(sim.now));
-    assert!(sim.storage.alarm.is_some());
-    sim.assert_quiet();
-    // Its close arrives: a drop stays a drop.
-    sim.close(sub, 1006);
-    sim.assert_quiet();
-    let _ = publisher;
+fn a_socket_closing_when_the_object_wakes_still_carries_its_member_until_its_close_arrives() {
+    // Its close event is on its way (it may be what woke the object): it decides.
+    for (code, departs) in [(1000, true), (1006, false)] {
+        let mut sim = Sim::new(Config::default());
+        let (publisher, _) = sim.join(Role::Publisher);
+        let (sub, s) = sim.join(Role::Subscriber);
+        sim.drain();
+        sim.begin_close(sub);
+        sim.evict();
+        assert!(!sim.is_away(&s.id));
+        assert_eq!(sim.storage.records[&s.id].away_since, None);
+        assert!(sim.storage.alarm.is_none());
+        sim.assert_quiet();
+        sim.close(sub, code);
+        if departs {
+            assert_eq!(sim.frames(publisher), vec![event("unsubscribed", &s.id)]);
+        } else {
+            assert!(sim.is_away(&s.id));
+        }
+        sim.assert_quiet();
+    }
 }
 
 #[test]

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::Value;
 use streams_core::{
-    Config, ConnId, Connect, Engine, HeldSocket, Identity, Input, Nonce, Output, PeerId, Queued,
-    Record, ResumeKey, Role, Sockets, Stored,
+    Config, ConnId, Connect, Engine, HeldSocket, Identity, Input, MsgId, Nonce, Output, PeerId,
+    Queued, Record, ResumeKey, Role, Sockets, Stored,
 };
 
 /// What reached a client on one socket, in order.
@@ -22,7 +22,7 @@ use streams_core::{
 pub enum Received {
     Frame(String),
     /// The adapter was asked to answer `GET /peerconnection`.
-    Ice(Option<Value>),
+    Ice(Option<MsgId>),
     Closed(u16, String),
 }
 

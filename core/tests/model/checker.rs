@@ -23,8 +23,8 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sim::Sim;
 use streams_core::{
-    error_frame, parse_frame, resolve, resume, Config, ConnId, ErrorCode, Frame, Mode, Nonce,
-    Output, PeerId, Rate, ResumeKey, Role, TokenBucket,
+    error_frame, parse_frame, resolve, resume, Config, ConnId, ErrorCode, Frame, Mode, MsgId,
+    Nonce, Output, PeerId, Rate, ResumeKey, Role, TokenBucket,
 };
 
 /// Subscribers per stream in the model: small, so `stream-full` is reached often.
@@ -200,58 +200,31 @@ pub enum Op {
 
 pub const BAD_FRAME_KINDS: usize = 13;
 
-/// Malformed frames and the error each must get.
-pub fn bad_frame(kind: usize) -> (String, ErrorCode, Option<Value>) {
+/// Malformed frames: too large, not JSON, not an object, unknown method, missing or mistyped
+/// fields (the model reads each with the parser to know its error).
+pub fn bad_frame(kind: usize) -> String {
     if kind.is_multiple_of(BAD_FRAME_KINDS) {
-        let huge = format!(
+        return format!(
             r#"{{"method":"NOTIFY","to":"1","data":"{}"}}"#,
             "x".repeat(streams_core::DEFAULT_MAX_FRAME_BYTES)
         );
-        return (huge, ErrorCode::FrameTooLarge, None);
     }
-    let frames: [(&str, ErrorCode, Option<Value>); BAD_FRAME_KINDS - 1] = [
-        ("not json", ErrorCode::InvalidJson, None),
-        ("", ErrorCode::InvalidJson, None),
-        (
-            r#"{"method":"NOTIFY","to":"1"#,
-            ErrorCode::InvalidJson,
-            None,
-        ),
-        ("[1,2]", ErrorCode::NotAnObject, None),
-        (r#"{"method":"PUT"}"#, ErrorCode::UnknownMethod, None),
-        (
-            r#"{"method":"NOTIFY","data":{},"msg_id":5}"#,
-            ErrorCode::MissingField,
-            Some(json!(5)),
-        ),
-        (
-            r#"{"method":"NOTIFY","to":null}"#,
-            ErrorCode::MissingField,
-            None,
-        ),
-        (
-            r#"{"method":"NOTIFY","to":1.5}"#,
-            ErrorCode::InvalidField,
-            None,
-        ),
-        (
-            r#"{"method":"NOTIFY","to":{"id":1}}"#,
-            ErrorCode::InvalidField,
-            None,
-        ),
-        (r#"{"method":"GET"}"#, ErrorCode::MissingField, None),
-        (
-            r#"{"method":"GET","resource":7,"msg_id":"m"}"#,
-            ErrorCode::InvalidField,
-            Some(json!("m")),
-        ),
-        ("42", ErrorCode::NotAnObject, None),
+    let frames: [&str; BAD_FRAME_KINDS - 1] = [
+        "not json",
+        "",
+        r#"{"method":"NOTIFY","to":"1"#,
+        "[1,2]",
+        r#"{"method":"PUT"}"#,
+        r#"{"method":"NOTIFY","data":{},"msg_id":5}"#,
+        r#"{"method":"NOTIFY","to":null}"#,
+        r#"{"method":"NOTIFY","to":1.5,"msg_id":-0}"#,
+        r#"{"method":"NOTIFY","to":{"id":1}}"#,
+        r#"{"method":"GET","msg_id":123456789012345678901234567890}"#,
+        r#"{"method":"GET","resource":7,"msg_id":"m"}"#,
+        "42",
     ];
-    let (text, code, msg_id) = frames
-        .into_iter()
-        .nth(kind % BAD_FRAME_KINDS - 1)
-        .unwrap_or(("", ErrorCode::InvalidJson, None));
-    (text.to_owned(), code, msg_id)
+    let n = kind % BAD_FRAME_KINDS - 1;
+    frames.get(n).copied().unwrap_or_default().to_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +247,7 @@ enum Exp {
     },
     Error {
         code: ErrorCode,
-        msg_id: Option<Value>,
+        msg_id: Option<MsgId>,
     },
     /// A relayed `NOTIFY`: exactly `body` when the model could read the frame (it always can
     /// for frames it wrote), else any object whose `from` is the sender.
@@ -283,7 +256,7 @@ enum Exp {
         body: Option<Value>,
         len: usize,
     },
-    Ice(Option<Value>),
+    Ice(Option<MsgId>),
     Close(u16, String),
     Refuse(ErrorCode),
 }
@@ -315,7 +288,7 @@ fn event_text(kind: &str, id: &str) -> String {
 #[derive(Clone, Debug)]
 enum Got {
     Frame(String),
-    Ice(Option<Value>),
+    Ice(Option<MsgId>),
     Close(u16, String),
     Refuse(ErrorCode),
 }
@@ -345,17 +318,9 @@ fn matches(exp: &Exp, got: &Got) -> Result<(), String> {
                 Exp::Event { kind, id, .. } => {
                     frame == event_json(kind, id) && text.len() == exp.len()
                 }
-                Exp::Error { code, msg_id } => {
-                    let reason = frame["reason"].as_str().unwrap_or_default();
-                    let sentence = reason
-                        .strip_prefix(code.code())
-                        .and_then(|r| r.strip_prefix(": "));
-                    let keys = frame.as_object().map_or(0, |o| o.len());
-                    frame["code"] == "failed"
-                        && sentence.is_some_and(|s| !s.is_empty())
-                        && frame.get("msg_id") == msg_id.as_ref()
-                        && keys == 2 + usize::from(msg_id.is_some())
-                }
+                // The sentence is the code's own (tested with the error table); the `msg_id`
+                // comes back exactly as the client wrote it.
+                Exp::Error { code, msg_id } => *text == error_frame(*code, msg_id.as_ref()),
                 Exp::Relay { from, body, len } => {
                     let same = match body {
                         Some(body) => frame == *body,
@@ -459,6 +424,8 @@ struct Member {
     since: u64,
     nonce: Nonce,
     away_since: Option<u64>,
+    /// The engine closed its socket for silence: the client's answer is no goodbye.
+    hung_up: bool,
     queue: Vec<Exp>,
     queue_bytes: usize,
     last_heard: u64,
@@ -484,7 +451,7 @@ enum Eff {
     Send(String, Exp),
     /// A relay from the sender being handled: charged to the pair's byte budget.
     Relay(String, Exp),
-    Ice(String, Option<Value>),
+    Ice(String, Option<MsgId>),
     Close(String, u16, String),
 }
 
@@ -740,10 +707,16 @@ impl Model {
             .map(|(id, m)| (m.conn, id.clone()))
             .collect();
         connected.sort();
-        for (_, id) in connected {
-            if let Some(conn) = self.silent(now, &id, sockets) {
+        for (conn, id) in connected {
+            // A socket no longer open whose close has not come yet: a drop.
+            if !sockets.open(conn) {
+                self.drop_member(&id, now, x);
+            } else if let Some(conn) = self.silent(now, &id, sockets) {
                 x.close_with(conn, ErrorCode::HeartbeatTimeout);
                 self.drop_member(&id, now, x);
+                if let Some(m) = self.members.get_mut(&id) {
+                    m.hung_up = true;
+                }
             }
         }
     }
@@ -800,6 +773,7 @@ impl Model {
             since: now,
             nonce,
             away_since: None,
+            hung_up: false,
             queue: Vec::new(),
             queue_bytes: 0,
             last_heard: now,
@@ -877,6 +851,7 @@ impl Model {
         m.conn = conn;
         m.nonce = nonce;
         m.away_since = None;
+        m.hung_up = false;
         m.last_heard = now;
         m.queue_bytes = 0;
         let queue = std::mem::take(&mut m.queue);
@@ -969,9 +944,7 @@ impl Model {
             }),
             Ok(Frame::Notify { to, body }) => {
                 if to == id {
-                    let msg_id = body
-                        .get("msg_id")
-                        .and_then(|v| serde_json::from_str(v.get()).ok());
+                    let msg_id = body.get("msg_id").and_then(msg_id_of);
                     return reply(Exp::Error {
                         code: ErrorCode::NotifySelf,
                         msg_id,
@@ -1009,20 +982,20 @@ impl Model {
             None => (1011, "internal"),
         };
         x.to(conn, Exp::Close(echo.0, echo.1.to_owned()));
-        let goodbye = matches!(code, Some(1000 | 1001));
-        match self.member_on(conn) {
+        // A close frame, whatever its code, is a goodbye; 1006 and 1015 are the runtime's for
+        // a connection lost without one, and no code is a socket error.
+        let goodbye = code.is_some_and(|c| c != 1006 && c != 1015);
+        // The member's own last socket, found closed before (it is away), still says goodbye,
+        // unless the engine hung up on it.
+        let id = self.member_on(conn).or_else(|| {
+            self.members
+                .iter()
+                .find(|(_, m)| m.away_since.is_some() && m.conn == conn && !m.hung_up)
+                .map(|(id, _)| id.clone())
+        });
+        match id {
             Some(id) if goodbye => self.depart(&id, now, x),
             Some(id) => self.drop_member(&id, now, x),
-            None if goodbye => {
-                let away = self
-                    .members
-                    .iter()
-                    .find(|(_, m)| m.away_since.is_some() && m.conn == conn)
-                    .map(|(id, _)| id.clone());
-                if let Some(id) = away {
-                    self.depart(&id, now, x);
-                }
-            }
             None => {}
         }
     }
@@ -1042,8 +1015,8 @@ impl Model {
     }
 
     /// The engine is rebuilt: from the sockets the runtime still holds (`held`, after an
-    /// eviction) or from none (a restart). Nothing is announced but the departure of members
-    /// whose socket is found closing when nothing is stored.
+    /// eviction) or from none (a restart). A held socket carries its member even while closing:
+    /// its close event is on its way and decides. Nothing is announced.
     fn restore(&mut self, now: u64, held: &BTreeMap<ConnId, sim::Socket>, x: &mut Expect) {
         self.flood.clear();
         self.next_sweep = 0;
@@ -1064,7 +1037,7 @@ impl Model {
         };
         if self.persists() {
             for (id, m) in self.members.iter_mut() {
-                if m.away_since.is_none() && !(carries(id, m) && held[&m.conn].is_open()) {
+                if m.away_since.is_none() && !carries(id, m) {
                     m.away_since = Some(now);
                 }
             }
@@ -1080,6 +1053,8 @@ impl Model {
                 x.close_with(conn, ErrorCode::ResumeExpired);
             }
         } else {
+            // Nothing is stored: members whose socket the runtime lost (a restart) are gone,
+            // with nobody left to tell.
             let lost: Vec<String> = self
                 .members
                 .iter()
@@ -1087,25 +1062,20 @@ impl Model {
                 .map(|(id, _)| id.clone())
                 .collect();
             for id in lost {
-                // Nobody left to tell: the runtime lost these sockets (a restart).
                 self.members.remove(&id);
                 if self.publisher.as_deref() == Some(id.as_str()) {
                     self.publisher = None;
                 }
                 self.subscribers.remove(&id);
             }
-            let mut closing: Vec<(ConnId, String)> = self
-                .members
-                .iter()
-                .filter(|(_, m)| !held[&m.conn].is_open())
-                .map(|(id, m)| (m.conn, id.clone()))
-                .collect();
-            closing.sort();
-            for (_, id) in closing {
-                self.depart(&id, now, x);
-            }
         }
     }
+}
+
+/// A `msg_id` exactly as the client wrote it, the way the parser keeps it.
+fn msg_id_of(raw: &RawValue) -> Option<MsgId> {
+    let probe = format!(r#"{{"method":"GET","msg_id":{}}}"#, raw.get());
+    parse_frame(&probe, usize::MAX).err()?.msg_id
 }
 
 fn event(kind: &'static str, id: &str) -> Exp {
@@ -1369,7 +1339,7 @@ impl Checker {
             }
             Op::Bad { from, kind } => {
                 if let Some(from) = self.pick(*from) {
-                    self.text(from, &bad_frame(*kind).0)?;
+                    self.text(from, &bad_frame(*kind))?;
                 }
             }
             Op::Get { from, known } => {
