@@ -213,11 +213,11 @@ impl Engine {
                     newly_away.push(id.clone());
                 }
                 members.push((id.clone(), role));
-                engine.sessions.insert(
-                    id,
+                let mut session =
                     Session::new(role, record.conn, record.since, nonce, now, &config)
-                        .away(away_since),
-                );
+                        .away(away_since);
+                session.hung_up = record.hung_up;
+                engine.sessions.insert(id, session);
             }
             // A socket storage knows nothing of (its member departed while the object slept
             // through the close): its client must join afresh.
@@ -773,10 +773,12 @@ impl Engine {
             return;
         };
         out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
-        self.drop_member(id, now, out);
+        // Before the drop, so that the record it stores says so: the client's answer may come
+        // after the object slept.
         if let Some(session) = self.sessions.get_mut(id) {
             session.hung_up = true;
         }
+        self.drop_member(id, now, out);
     }
 
     /// The socket of a connected member that uses the heartbeat and has been silent longer
@@ -841,6 +843,7 @@ impl Session {
             since: self.since,
             nonce: base64url::encode(self.nonce),
             away_since: self.away_since,
+            hung_up: self.hung_up,
         }
     }
 }

@@ -194,3 +194,27 @@ fn a_drop_after_resume_is_a_drop_again_and_a_goodbye_after_resume_departs() {
     ));
     sim.assert_quiet();
 }
+
+#[test]
+fn the_answer_to_a_heartbeat_hang_up_is_no_goodbye_after_a_rebuild_either() {
+    for restart in [false, true] {
+        let mut sim = Sim::new(Config::default());
+        let (publisher, _) = sim.join(Role::Publisher);
+        let (sub, s) = sim.join(Role::Subscriber);
+        sim.drain();
+        sim.ping(sub);
+        sim.advance(31_000);
+        sim.text(publisher, r#"{"method":"GET","resource":"/nothing"}"#);
+        assert!(sim.is_away(&s.id));
+        // The object sleeps before the client's answer to the hang-up arrives.
+        sim.evict();
+        sim.close(sub, 4033);
+        assert!(sim.is_away(&s.id), "the answer ended the wait");
+        if restart {
+            sim.restart();
+        }
+        sim.drain();
+        let back = sim.resume(Role::Subscriber, s.resume.as_deref().unwrap());
+        assert_eq!(sim.created(back).id, s.id);
+    }
+}

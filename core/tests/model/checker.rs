@@ -1984,6 +1984,7 @@ fn check_stream(state: &StreamState) -> Result<(), String> {
                 m.since,
                 base64url(&m.nonce),
                 m.away_since,
+                m.hung_up,
             );
             if (
                 r.role.as_str(),
@@ -1991,6 +1992,7 @@ fn check_stream(state: &StreamState) -> Result<(), String> {
                 r.since,
                 r.nonce.clone(),
                 r.away_since,
+                r.hung_up,
             ) != want
             {
                 return Err(format!("{id} stored as {r:?}, want {want:?}"));
