@@ -213,11 +213,11 @@ impl Engine {
                     newly_away.push(id.clone());
                 }
                 members.push((id.clone(), role));
-                engine.sessions.insert(
-                    id,
+                let mut session =
                     Session::new(role, record.conn, record.since, nonce, now, &config)
-                        .away(away_since),
-                );
+                        .away(away_since);
+                session.hung_up = record.hung_up;
+                engine.sessions.insert(id, session);
             }
             // A socket storage knows nothing of (its member departed while the object slept
             // through the close): its client must join afresh.
@@ -358,19 +358,23 @@ impl Engine {
     }
 
     fn connect(&mut self, now: u64, c: Connect, sockets: &dyn Sockets, out: &mut Vec<Output>) {
+        // A publisher that stopped answering its heartbeat does not keep the stream from a
+        // new one, whenever the last sweep ran: it departs at once. This comes before the
+        // sweep, which would only make it away, and an away publisher still blocks a new one.
+        if c.resume.is_none() && c.role == Role::Publisher {
+            if let Some(publisher) = self.stream.publisher().cloned() {
+                if let Some(conn) = self.silent(now, &publisher, sockets) {
+                    out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+                    self.depart(&publisher, now, out);
+                }
+            }
+        }
         self.sweep(now, sockets, out);
         if let Some(value) = c.resume {
             return match self.check_resume(value, c.role) {
                 Ok(id) => self.take_over(now, id, c.conn, c.nonce, out),
                 Err(code) => out.push(Output::Refuse(Refusal(code))),
             };
-        }
-        // A publisher that stopped answering its heartbeat does not keep the stream from a
-        // new one, whenever the last sweep ran.
-        if c.role == Role::Publisher {
-            if let Some(publisher) = self.stream.publisher().cloned() {
-                self.check_heartbeat(now, &publisher, sockets, out);
-            }
         }
         // A newcomer is introduced to the other side; a socket already closing there is
         // treated as dropped first, so nobody is introduced to a peer whose close is pending
@@ -750,7 +754,6 @@ impl Engine {
     }
 
     /// Treats the member as dropped if it uses the heartbeat and has been silent too long, or if
-    /// its socket is no longer open. or if
     /// its socket is no longer open.
     fn check_heartbeat(
         &mut self,
@@ -759,7 +762,6 @@ impl Engine {
         sockets: &dyn Sockets,
         out: &mut Vec<Output>,
     ) {
-        let timeout = self.stream.config().heartbeat_timeout_ms;
         let Some(session) = self.sessions.get(id).filter(|s| s.away_since.is_none()) else {
             return;
         };
@@ -767,21 +769,28 @@ impl Engine {
         if !sockets.is_open(session.conn) {
             return self.drop_member(id, now, out);
         }
-        if timeout == 0 {
-            return;
-        }
-        let Some(ping) = sockets.last_ping(session.conn) else {
+        let Some(conn) = self.silent(now, id, sockets) else {
             return;
         };
-        let last = ping.max(session.last_heard);
-        if now.saturating_sub(last) <= timeout {
-            return;
-        }
-        out.extend(close_with(session.conn, ErrorCode::HeartbeatTimeout));
-        self.drop_member(id, now, out);
+        out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+        // Before the drop, so that the record it stores says so: the client's answer may come
+        // after the object slept.
         if let Some(session) = self.sessions.get_mut(id) {
             session.hung_up = true;
         }
+        self.drop_member(id, now, out);
+    }
+
+    /// The socket of a connected member that uses the heartbeat and has been silent longer
+    /// than the timeout.
+    fn silent(&self, now: u64, id: &PeerId, sockets: &dyn Sockets) -> Option<ConnId> {
+        let timeout = self.stream.config().heartbeat_timeout_ms;
+        let session = self.sessions.get(id).filter(|s| s.away_since.is_none())?;
+        if timeout == 0 {
+            return None;
+        }
+        let last = sockets.last_ping(session.conn)?.max(session.last_heard);
+        (now.saturating_sub(last) > timeout).then_some(session.conn)
     }
 
     /// Ends the wait of every away member whose grace period is over.
@@ -811,7 +820,11 @@ impl Session {
             queue: VecDeque::new(),
             queue_bytes: 0,
             next_seq: 0,
-            last_heard: now,
+            // A rebuilt member's last frame is not known (it is not stored): its arrival
+            // stands in, never the wake-up, or a member that fell silent before the object
+            // slept would look alive after every wake-up. The runtime's heartbeat time, kept
+            // with the socket, is what counts for members that ping.
+            last_heard: since,
             relay_in: TokenBucket::full(config.relay_budget, now),
             relay_out: TokenBucket::full(config.relay_budget, now),
         }
@@ -830,6 +843,7 @@ impl Session {
             since: self.since,
             nonce: base64url::encode(self.nonce),
             away_since: self.away_since,
+            hung_up: self.hung_up,
         }
     }
 }
