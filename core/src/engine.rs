@@ -39,6 +39,8 @@ pub struct Connect<'a> {
     pub id: PeerId,
     /// The member's next single-use resume secret.
     pub nonce: Nonce,
+    /// The router found the request entitled to TURN credentials (see `IceGrant`).
+    pub turn: bool,
 }
 
 /// One runtime event.
@@ -122,6 +124,9 @@ struct Session {
     nonce: Nonce,
     /// While away: when the socket was lost.
     away_since: Option<u64>,
+    /// Entitled to TURN credentials: earned at the join (or any resume) and kept, since a
+    /// resume needs no token.
+    turn: bool,
     /// The server closed the member's socket itself (heartbeat timeout): the client's answer
     /// to that close is not a goodbye.
     hung_up: bool,
@@ -217,6 +222,7 @@ impl Engine {
                     Session::new(role, record.conn, record.since, nonce, now, &config)
                         .away(away_since);
                 session.hung_up = record.hung_up;
+                session.turn = record.turn;
                 engine.sessions.insert(id, session);
             }
             // A socket storage knows nothing of (its member departed while the object slept
@@ -239,17 +245,16 @@ impl Engine {
                     continue;
                 }
                 members.push((id.clone(), role));
-                engine.sessions.insert(
-                    id,
-                    Session::new(
-                        role,
-                        h.identity.conn,
-                        h.identity.since,
-                        [0; 16],
-                        now,
-                        &config,
-                    ),
+                let mut session = Session::new(
+                    role,
+                    h.identity.conn,
+                    h.identity.since,
+                    [0; 16],
+                    now,
+                    &config,
                 );
+                session.turn = h.identity.turn;
+                engine.sessions.insert(id, session);
             }
         }
         for queued in stored.queued {
@@ -372,7 +377,7 @@ impl Engine {
         self.sweep(now, sockets, out);
         if let Some(value) = c.resume {
             return match self.check_resume(value, c.role) {
-                Ok(id) => self.take_over(now, id, c.conn, c.nonce, out),
+                Ok(id) => self.take_over(now, id, c.conn, c.nonce, c.turn, out),
                 Err(code) => out.push(Output::Refuse(Refusal(code))),
             };
         }
@@ -394,8 +399,12 @@ impl Engine {
             }
         }
         let config = self.stream.config().clone();
-        let session = Session::new(c.role, c.conn, now, c.nonce, now, &config);
-        let identity = Identity::new(&c.id, c.role, c.conn, now);
+        let mut session = Session::new(c.role, c.conn, now, c.nonce, now, &config);
+        session.turn = c.turn;
+        let identity = Identity {
+            turn: c.turn,
+            ..Identity::new(&c.id, c.role, c.conn, now)
+        };
         let created = if self.persists() {
             created_frame(
                 c.id.as_str(),
@@ -454,6 +463,7 @@ impl Engine {
         id: PeerId,
         conn: ConnId,
         nonce: Nonce,
+        turn: bool,
         out: &mut Vec<Output>,
     ) {
         let persists = self.persists();
@@ -476,12 +486,16 @@ impl Engine {
         session.nonce = nonce;
         session.away_since = None;
         session.hung_up = false;
+        session.turn |= turn;
         session.last_heard = now;
         let queue = std::mem::take(&mut session.queue);
         session.queue_bytes = 0;
         out.push(Output::Accept {
             conn,
-            identity: Identity::new(&id, session.role, conn, session.since),
+            identity: Identity {
+                turn: session.turn,
+                ..Identity::new(&id, session.role, conn, session.since)
+            },
         });
         let value = resume::mint(&self.key, &id, session.role, &nonce);
         out.push(Output::Send {
@@ -816,6 +830,7 @@ impl Session {
             since,
             nonce,
             away_since: None,
+            turn: false,
             hung_up: false,
             queue: VecDeque::new(),
             queue_bytes: 0,
@@ -844,6 +859,7 @@ impl Session {
             nonce: base64url::encode(self.nonce),
             away_since: self.away_since,
             hung_up: self.hung_up,
+            turn: self.turn,
         }
     }
 }
