@@ -1,5 +1,6 @@
 //! The engine tells the adapter what each call meant (joins, resumes, drops, departures) and
 //! how much it relayed, for logs and metrics, and its status answers from memory.
+#![cfg(test)] // marks the helpers as test code for clippy.toml's exemptions
 
 use streams_core::{
     Change, Config, ConnId, Connect, Engine, Input, Observed, Output, PeerId, Relayed, ResumeKey,
@@ -27,6 +28,7 @@ fn connect(engine: &mut Engine, now: u64, conn: ConnId, role: Role, id: &str) ->
             resume: None,
             id: PeerId::from(id),
             nonce: [conn as u8; 16],
+            turn: false,
         }),
         &Open,
     )
@@ -146,6 +148,7 @@ fn joins_relays_drops_resumes_and_departures_are_observed_once_each() {
             resume: Some(&resume),
             id: PeerId::from("unused"),
             nonce: [9; 16],
+            turn: false,
         }),
         &Open,
     );
