@@ -1,6 +1,7 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
 import { connect, streamUrl, hashPath } from './streams-client.js';
 import { createMesh } from './peer.js';
+import { describeStatus, fetchStreamStatus } from './stream-status.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -134,9 +135,24 @@ function wireControls(local, mesh) {
   };
 }
 
+/**
+ * Tells a viewer who arrives before the publisher that the stream has not started, from the
+ * status API, while the connection is made beside it. `body[data-stream]` keeps the answer.
+ */
+async function showStreamStatus(path) {
+  const answer = await fetchStreamStatus(path, { token: params.get('token') ?? undefined });
+  document.body.dataset.stream = answer.ok ? (answer.status.live ? 'live' : 'not-live') : 'unknown';
+  // The stream's own events are newer than the answer: a publisher may have come meanwhile.
+  if (debug.status !== 'waiting') return;
+  if (answer.ok && !answer.status.live) setStatus('waiting', 'Waiting for the publisher: nobody is publishing on this stream yet.');
+  else if (answer.ok) setStatus('waiting', 'The publisher is live; connecting…');
+  else setStatus('waiting', 'Waiting for the publisher…');
+}
+
 function subscribe(path) {
   setView('subscriber');
-  setStatus('waiting', 'Waiting for the publisher…');
+  setStatus('waiting', 'Checking the stream…');
+  showStreamStatus(path);
   const video = $('remote');
   const client = connect(streamUrl(path), 'subscribe', { heartbeatMs: 25_000 });
   debug.client = client;
@@ -211,6 +227,14 @@ function landing() {
   $('join').onsubmit = (e) => {
     e.preventDefault();
     location.search = `?subscribe=${encodeURIComponent(normalizePath($('join-path').value))}`;
+  };
+  // Whether a pasted stream is live, before joining it.
+  $('check').onclick = async () => {
+    const note = $('join-status');
+    note.textContent = 'Checking…';
+    const answer = await fetchStreamStatus(normalizePath($('join-path').value));
+    note.dataset.answer = answer.ok ? (answer.status.live ? 'live' : 'not-live') : answer.code;
+    note.textContent = describeStatus(answer);
   };
 }
 
