@@ -118,12 +118,8 @@ impl Metrics {
         write.is_function().then_some(Self { dataset })
     }
 
-    /// Writes one event, after the relays counted so far on its stream, so that points keep
-    /// the order of what happened.
+    /// Writes one event.
     pub fn write(&self, point: &Point<'_>) {
-        if !point.stream.is_empty() {
-            flush_relays(point.stream);
-        }
         let blobs: js_sys::Array = [point.event, point.stream, point.role, point.code]
             .into_iter()
             .map(JsValue::from_str)
@@ -139,6 +135,13 @@ impl Metrics {
         .map(JsValue::from_f64)
         .collect();
         write_point(&self.dataset, index(point.stream), blobs, doubles);
+    }
+
+    /// Writes the relays counted so far on `stream` now, so that a stream's points keep the
+    /// order of what happened. Only the stream's own object calls this: the counts and their
+    /// timer belong to its event context.
+    pub fn flush_relays(&self, stream: &str) {
+        flush_relays(stream);
     }
 
     /// Counts relays on `stream` towards its next `relay` point.

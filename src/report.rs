@@ -162,6 +162,7 @@ impl Reporter {
 
     fn point(&self, point: Point<'_>) {
         if let Some(metrics) = &self.metrics {
+            metrics.flush_relays(&self.stream);
             metrics.write(&Point {
                 stream: &self.stream,
                 ..point
