@@ -1,5 +1,5 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
-import { connect, streamUrl, hashPath } from './streams-client.js';
+import { connect, hashPath, normalizePath, StreamPathError } from './streams-client.js';
 import { createMesh } from './peer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,16 +27,51 @@ function configurationOverrides() {
   return conf;
 }
 
-function normalizePath(input) {
-  let text = input.trim();
+/** Shows why the page cannot go on, in place of any stream view. */
+function showProblem(title, text, advice) {
+  setView('problem');
+  $('problem-title').textContent = title;
+  $('problem-text').textContent = text;
+  $('problem-advice').textContent = advice;
+}
+
+/**
+ * The stream named by `?publish=` or `?subscribe=`, normalized by the rules the server applies;
+ * null, after saying why, when it is not a stream path. Nothing connects before this check, so
+ * a link cannot send the page (or its camera's offer) to another host.
+ */
+function streamPathParam(name) {
   try {
-    // A pasted share link: take its subscribe (or publish) parameter.
-    const url = new URL(text);
-    text = url.searchParams.get('subscribe') ?? url.searchParams.get('publish') ?? url.pathname;
-  } catch {
-    // Not a URL: a path.
+    return normalizePath(params.get(name));
+  } catch (err) {
+    if (!(err instanceof StreamPathError)) throw err;
+    document.body.dataset.refusal = err.code;
+    setStatus('refused', 'Not a stream link');
+    showProblem('This link does not name a stream', err.sentence, 'Check the link you were given, or ask for a new one.');
+    return null;
   }
-  return text.startsWith('/') ? text : `/${text}`;
+}
+
+/**
+ * What the watch form was given: a stream path, or a link shared from this site (whose stream
+ * is taken). Links to other sites are refused, not followed.
+ * @returns {string} the normalized stream path
+ */
+function pathFromForm(text) {
+  const trimmed = text.trim();
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(trimmed)) return normalizePath(trimmed);
+  let url;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new StreamPathError('invalid-path', 'That is neither a stream path nor a link.');
+  }
+  if (url.origin !== location.origin) {
+    throw new StreamPathError('invalid-path', `That link is for another site; paste a link from ${location.host} or a stream path.`);
+  }
+  const named = url.searchParams.get('subscribe') ?? url.searchParams.get('publish');
+  if (named === null) throw new StreamPathError('invalid-path', 'That link names no stream.');
+  return normalizePath(named);
 }
 
 async function publish(path) {
@@ -50,7 +85,7 @@ async function publish(path) {
     return;
   }
   $('preview').srcObject = local;
-  const client = connect(streamUrl(path), 'publish', { heartbeatMs: 25_000 });
+  const client = connect(path, 'publish', { heartbeatMs: 25_000 });
   debug.client = client;
   const mesh = createMesh({
     signaling: client,
@@ -138,7 +173,7 @@ function subscribe(path) {
   setView('subscriber');
   setStatus('waiting', 'Waiting for the publisher…');
   const video = $('remote');
-  const client = connect(streamUrl(path), 'subscribe', { heartbeatMs: 25_000 });
+  const client = connect(path, 'subscribe', { heartbeatMs: 25_000 });
   debug.client = client;
   const mesh = createMesh({
     signaling: client,
@@ -210,11 +245,26 @@ function landing() {
   };
   $('join').onsubmit = (e) => {
     e.preventDefault();
-    location.search = `?subscribe=${encodeURIComponent(normalizePath($('join-path').value))}`;
+    try {
+      const path = pathFromForm($('join-path').value);
+      location.search = `?subscribe=${encodeURIComponent(path)}`;
+    } catch (err) {
+      if (!(err instanceof StreamPathError)) throw err;
+      $('join-error').textContent = err.sentence;
+    }
+  };
+  $('join-path').oninput = () => {
+    $('join-error').textContent = '';
   };
 }
 
 // rtclite's URL convention: ?publish=<path> and ?subscribe=<path>.
-if (params.has('publish')) publish(normalizePath(params.get('publish')));
-else if (params.has('subscribe')) subscribe(normalizePath(params.get('subscribe')));
-else landing();
+if (params.has('publish')) {
+  const path = streamPathParam('publish');
+  if (path) publish(path);
+} else if (params.has('subscribe')) {
+  const path = streamPathParam('subscribe');
+  if (path) subscribe(path);
+} else {
+  landing();
+}

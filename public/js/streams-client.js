@@ -12,6 +12,8 @@
  *   a connection that misses two answers in a row is treated as dead. 0 turns it off.
  * @property {number} [requestTimeoutMs=10000] How long `getConfiguration()` waits for an answer.
  * @property {typeof WebSocket} [WebSocket] The WebSocket class, where there is no global one.
+ * @property {string | URL} [server] The signaling server a path is resolved against (an http(s)
+ *   or ws(s) URL; only its origin counts). Default: the origin of the page.
  */
 
 /**
@@ -43,14 +45,15 @@ export const HEARTBEAT_TIMEOUT_CLOSE = 4900;
 /** One connection to a named stream, as publisher or subscriber. Emits {@link StreamEventName}s. */
 export class StreamClient extends EventTarget {
   /**
-   * @param {string | URL} url `ws(s)://host/<stream path>`, without `mode` (it is added).
+   * @param {string | URL} url the stream: a path (`/streams/demo`, on `options.server` or else
+   *   the page's own origin) or a full `ws(s)://host/<stream path>` URL; without `mode` (it is added)
    * @param {Mode} mode
    * @param {StreamClientOptions} [options]
    */
   constructor(url, mode, options = {}) {
     super();
     if (mode !== 'publish' && mode !== 'subscribe') throw new TypeError(`mode must be publish or subscribe, not ${mode}`);
-    this.url = new URL(url);
+    this.url = connectionUrl(url, options.server);
     this.url.searchParams.set('mode', mode);
     this.mode = mode;
     this.options = { reconnect: true, minBackoffMs: 500, maxBackoffMs: 15_000, heartbeatMs: 0, requestTimeoutMs: 10_000, ...options };
@@ -217,8 +220,29 @@ export class StreamClient extends EventTarget {
 }
 
 /**
+ * The URL a client connects to. A full URL is the application's explicit choice and is kept
+ * (http(s) becomes ws(s)); anything else is a path, checked by {@link normalizePath} and put on
+ * `server`, so text from a page's query string can never name another host.
+ * @param {string | URL} target
+ * @param {string | URL} [server]
+ * @returns {URL}
+ */
+function connectionUrl(target, server) {
+  if (target instanceof URL || SCHEME.test(String(target).trim())) {
+    const url = new URL(String(target).trim());
+    if (!/^(https?|wss?):$/.test(url.protocol)) throw new TypeError(`a stream URL must be ws(s) or http(s), not ${url.protocol}`);
+    url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
+    return url;
+  }
+  const base = server ?? globalThis.location;
+  if (!base) throw new TypeError('a stream path needs the `server` option where there is no page origin');
+  return streamUrl(String(target), base);
+}
+
+/**
  * Opens a stream connection.
- * @param {string | URL} url `ws(s)://host/<stream path>`
+ * @param {string | URL} url a stream path on this origin (or `options.server`), or a full
+ *   `ws(s)://host/<stream path>` URL
  * @param {Mode} mode
  * @param {StreamClientOptions} [options]
  */
@@ -226,15 +250,131 @@ export function connect(url, mode, options) {
   return new StreamClient(url, mode, options).connect();
 }
 
+/** The longest path any deployment accepts (`MAX_PATH_BYTES` can be raised up to this). */
+export const MAX_PATH_BYTES_LIMIT = 2048;
+
+/** A stream path this client will not connect to, with the server's code for the same refusal. */
+export class StreamPathError extends Error {
+  /**
+   * @param {'invalid-path' | 'path-too-long'} code
+   * @param {string} sentence
+   */
+  constructor(code, sentence) {
+    super(`${code}: ${sentence}`);
+    this.name = 'StreamPathError';
+    this.code = code;
+    this.sentence = sentence;
+  }
+}
+
+// `scheme:` at the start: a URL (https:, javascript:, data:...), never a stream path.
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+// What a browser percent-encodes when it puts text into a URL path; encoding it here keeps the
+// path that is checked and the path that is sent byte for byte the same.
+const BROWSER_ENCODES = new Set([' ', '"', '#', '<', '>', '?', '^', '`', '{', '}']);
+const DOT_SEGMENTS = new Set(['.', '%2e', '..', '.%2e', '%2e.', '%2e%2e']);
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const refuse = (sentence) => new StreamPathError('invalid-path', sentence);
+
 /**
- * The WebSocket URL of a stream on the server that served this page.
+ * Turns what a person or a link gives as a stream path (`/streams/demo`, `streams/demo`,
+ * `/café`) into the path sent to the server, or throws a {@link StreamPathError}.
+ *
+ * The rules are the server's (core/src/path.rs), and a little stricter: both sides are checked
+ * against the cases in tests/fixtures/stream-paths.json. A path is `/` and visible ASCII; its
+ * `%XX` escapes decode to UTF-8 text without control characters; no segment is `.` or `..`
+ * (however spelled). Stricter, because URL parsers read them as another host: no `//` and no
+ * `\`. Conveniences: surrounding spaces are dropped, a missing leading `/` is added, and spaces
+ * and non-ASCII text are percent-encoded. Anything with a URL scheme is refused, so no input can
+ * name another host.
+ * @param {unknown} input
+ * @param {{ maxBytes?: number }} [options] the deployment's `MAX_PATH_BYTES`, when known
+ * @returns {string}
+ */
+export function normalizePath(input, { maxBytes = MAX_PATH_BYTES_LIMIT } = {}) {
+  if (typeof input !== 'string') throw refuse('A stream path must be text.');
+  const text = input.trim();
+  if (SCHEME.test(text)) throw refuse('A stream path starts with "/"; links to other sites are not followed.');
+  let path = '';
+  for (const ch of text.startsWith('/') ? text : `/${text}`) {
+    if (CONTROL.test(ch)) throw refuse('A stream path cannot contain control characters.');
+    if (ch === '\\') throw refuse('A stream path cannot contain "\\".');
+    const code = ch.codePointAt(0) ?? 0;
+    if (code > 0x7e || BROWSER_ENCODES.has(ch)) {
+      try {
+        path += encodeURIComponent(ch);
+      } catch {
+        throw refuse('A stream path must be valid Unicode text.');
+      }
+    } else {
+      path += ch;
+    }
+  }
+  checkPath(path, maxBytes);
+  return path;
+}
+
+/**
+ * Checks a path in the form sent on the wire (percent-encoded ASCII); throws a
+ * {@link StreamPathError} naming the first broken rule, in the server's order.
+ * @param {string} path
+ * @param {number} maxBytes
+ */
+function checkPath(path, maxBytes) {
+  if (path.length > maxBytes) throw new StreamPathError('path-too-long', `A stream path is at most ${maxBytes} bytes.`);
+  if (path.length < 2 || !path.startsWith('/')) throw refuse('A stream path is "/" followed by a name.');
+  if (!/^[\x21-\x7e]+$/.test(path)) throw refuse('A stream path cannot contain spaces or control characters.');
+  if (path.split('/').some((segment) => DOT_SEGMENTS.has(segment.toLowerCase()))) {
+    throw refuse('A stream path cannot have "." or ".." segments.');
+  }
+  const decoded = percentDecode(path);
+  if (decoded === null) throw refuse('A "%" in a stream path must start an escape of UTF-8 text, like %C3%A9.');
+  if (CONTROL.test(decoded)) throw refuse('A stream path cannot contain control characters.');
+  // Checked after decoding, so `%5C` and `%2F%2F` are refused like the characters they spell.
+  if (decoded.includes('\\')) throw refuse('A stream path cannot contain "\\".');
+  if (decoded.includes('//')) throw refuse('A stream path cannot contain "//".');
+}
+
+/** Decodes `%XX` escapes; null when one is malformed or the bytes are not UTF-8. */
+function percentDecode(path) {
+  const bytes = [];
+  for (let i = 0; i < path.length; i++) {
+    if (path[i] === '%') {
+      const hex = path.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return null;
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(path.charCodeAt(i));
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The WebSocket URL of a stream: `path` (normalized by {@link normalizePath}) on the server at
+ * `base`, by default the one that served this page. Whatever `path` holds, the URL stays on
+ * `base`'s host.
  * @param {string} path `/<stream path>`
- * @param {Location | URL} [base]
+ * @param {Location | URL | string} [base] the signaling server (an http(s) or ws(s) URL)
+ * @returns {URL}
  */
 export function streamUrl(path, base = globalThis.location) {
-  const url = new URL(path.startsWith('/') ? path : `/${path}`, base);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const normalized = normalizePath(path);
+  const url = new URL(String(base));
+  if (!/^(https?|wss?):$/.test(url.protocol)) throw new TypeError(`the signaling server must be an http(s) or ws(s) URL, not ${url.protocol}`);
+  url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';
+  // Setting the path on a URL that already has its host cannot change the host, unlike
+  // resolving a relative reference (`new URL('//evil/x', base)` goes to evil).
+  url.pathname = normalized;
   url.search = '';
+  url.hash = '';
+  if (url.pathname !== normalized) throw refuse('The stream path would change in the URL.');
   return url;
 }
 
