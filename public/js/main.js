@@ -1,5 +1,5 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
-import { connect, hashPath, normalizePath, StreamPathError } from './streams-client.js';
+import { connect, hashPath, isPermanentRefusal, normalizePath, StreamPathError } from './streams-client.js';
 import { createMesh } from './peer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -17,6 +17,74 @@ function setStatus(status, text) {
   debug.status = status;
   document.body.dataset.status = status;
   $('status').textContent = text;
+}
+
+/**
+ * What the page's link gives for this stream's connections: `token` goes to the stream's
+ * WebSocket and nowhere else (no other request, no displayed link). Empty means none.
+ */
+function clientOptions() {
+  return { heartbeatMs: 25_000, token: params.get('token') || undefined };
+}
+
+/**
+ * Refusals a person can act on: a title, then the server's own sentence, then what to do.
+ * Keyed by the server's error code (docs/PROTOCOL.md).
+ * @type {Record<string, [string, string | ((mode: string) => string)]>}
+ */
+const REFUSALS = {
+  'token-missing': ['This stream needs a token', 'Ask whoever shared the stream for a link that includes one.'],
+  'token-expired': ['The token in this link has expired', 'Ask whoever shared the stream for a new link.'],
+  'token-malformed': ['The token in this link is damaged', 'Copy the whole link again, or ask for a new one.'],
+  'token-bad-signature': ['The token in this link is not valid here', 'Ask whoever shared the stream for a new link.'],
+  'token-wrong-path': ['The token in this link is for another stream', 'Ask for a link made for this stream.'],
+  'token-wrong-mode': [
+    'The token in this link does not allow this',
+    (mode) => (mode === 'publish' ? 'It lets you watch, not publish: ask for a publisher link.' : 'It is for publishing: ask for a viewer link.'),
+  ],
+  'hash-path-publish': ['This is a viewer link', 'Open it with ?subscribe= to watch, or start a new stream.'],
+  'origin-not-allowed': ['This server does not accept connections from this site', 'Open the stream from the site its operator gave you.'],
+  'host-not-allowed': ['This server does not serve this address', 'Use the address its operator gave you.'],
+  'path-not-allowed': ['This server does not serve this stream', 'Check the link you were given.'],
+  'invalid-path': ['This link does not name a stream', 'Check the link you were given, or ask for a new one.'],
+  'path-too-long': ['This stream name is too long', 'Use a shorter name.'],
+};
+
+/** `"token-expired: the token has expired"` → `"The token has expired."` */
+function sentenceOf(reason) {
+  const text = String(reason ?? '').replace(/^[a-z-]+: /, '');
+  return text ? `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}` : '';
+}
+
+/**
+ * Keeps the status line true to the connection, and turns a refusal the page cannot retry into
+ * a message saying why and what to do. `onRefused` runs once then (e.g. to stop the camera).
+ */
+function watchConnection(client, mode, onRefused = () => {}) {
+  /** The error frame that came just before a close, if any: the refusal's reason. */
+  let refusal = null;
+  client.on('created', () => {
+    refusal = null;
+  });
+  client.on('error', (error) => {
+    refusal = error;
+    setStatus('error', sentenceOf(error.reason));
+  });
+  client.on('close', ({ code, reason, willReconnect }) => {
+    const why = refusal ?? (reason ? { code: reason, reason } : null);
+    refusal = null;
+    if (!willReconnect && isPermanentRefusal(code)) {
+      const [title, advice] = REFUSALS[why?.code] ?? ['The server refused this connection', 'Check the link, or ask for a new one.'];
+      document.body.dataset.refusal = why?.code ?? String(code);
+      setStatus('refused', title);
+      showProblem(title, sentenceOf(why?.reason), typeof advice === 'function' ? advice(mode) : advice);
+      onRefused();
+    } else if (willReconnect) {
+      setStatus('reconnecting', why ? `${sentenceOf(why.reason)} Trying again…` : 'Reconnecting…');
+    } else {
+      setStatus('error', `Disconnected ${reason}`);
+    }
+  });
 }
 
 /** Test and power-user overrides: `?ice=none` uses no ICE servers, `?relay=1` forces TURN. */
@@ -85,7 +153,7 @@ async function publish(path) {
     return;
   }
   $('preview').srcObject = local;
-  const client = connect(path, 'publish', { heartbeatMs: 25_000 });
+  const client = connect(path, 'publish', clientOptions());
   debug.client = client;
   const mesh = createMesh({
     signaling: client,
@@ -102,20 +170,26 @@ async function publish(path) {
   client.on('created', () => setStatus('live', 'Live: waiting for viewers'));
   client.on('subscribed', updateCount);
   client.on('unsubscribed', () => queueMicrotask(updateCount));
-  client.on('error', ({ reason }) => setStatus('error', reason));
-  client.on('close', ({ willReconnect, reason }) =>
-    setStatus(willReconnect ? 'reconnecting' : 'error', willReconnect ? 'Reconnecting…' : `Disconnected ${reason}`),
-  );
+  watchConnection(client, 'publish', () => {
+    for (const track of local.getTracks()) track.stop();
+  });
   await showShareLinks(path);
   wireControls(local, mesh);
 }
 
 /**
  * The link viewers open. Publishing on `/sha256/<name>` (or `/sha1/<name>`) is heard on the hash
- * of "/<name>", so a hash link lets people watch without letting them publish.
+ * of "/<name>", so a hash link lets people watch without letting them publish. The publisher's
+ * own token never goes into it; a viewer token does, when the link to this page gave one
+ * (`&viewer_token=`), as the viewers' `token`.
  */
 async function showShareLinks(path) {
-  const link = (p) => `${location.origin}/?subscribe=${encodeURIComponent(p)}`;
+  const viewerToken = params.get('viewer_token');
+  const link = (p) => {
+    const query = new URLSearchParams({ subscribe: p });
+    if (viewerToken) query.set('token', viewerToken);
+    return `${location.origin}/?${query}`;
+  };
   const hashed = /^\/(sha1|sha256)(\/.+)$/.exec(path);
   const note = $('share-note');
   if (hashed) {
@@ -173,7 +247,7 @@ function subscribe(path) {
   setView('subscriber');
   setStatus('waiting', 'Waiting for the publisher…');
   const video = $('remote');
-  const client = connect(path, 'subscribe', { heartbeatMs: 25_000 });
+  const client = connect(path, 'subscribe', clientOptions());
   debug.client = client;
   const mesh = createMesh({
     signaling: client,
@@ -203,10 +277,7 @@ function subscribe(path) {
     video.srcObject = null;
     setStatus('publisher-left', 'The publisher left; waiting for them to come back…');
   });
-  client.on('error', ({ reason }) => setStatus('error', reason));
-  client.on('close', ({ willReconnect, reason }) =>
-    setStatus(willReconnect ? 'reconnecting' : 'error', willReconnect ? 'Reconnecting…' : `Disconnected ${reason}`),
-  );
+  watchConnection(client, 'subscribe');
   startStats(mesh);
 }
 

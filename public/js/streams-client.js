@@ -14,6 +14,8 @@
  * @property {typeof WebSocket} [WebSocket] The WebSocket class, where there is no global one.
  * @property {string | URL} [server] The signaling server a path is resolved against (an http(s)
  *   or ws(s) URL; only its origin counts). Default: the origin of the page.
+ * @property {string} [token] An access token for this stream and mode (docs/TOKENS.md), sent as
+ *   `?token=` when joining. The client keeps it out of its URL, its events and anything it logs.
  */
 
 /**
@@ -44,6 +46,9 @@ export const HEARTBEAT_TIMEOUT_CLOSE = 4900;
 
 /** One connection to a named stream, as publisher or subscriber. Emits {@link StreamEventName}s. */
 export class StreamClient extends EventTarget {
+  /** Private, so that printing the client (or its options) never shows it. */
+  #token;
+
   /**
    * @param {string | URL} url the stream: a path (`/streams/demo`, on `options.server` or else
    *   the page's own origin) or a full `ws(s)://host/<stream path>` URL; without `mode` (it is added)
@@ -56,7 +61,10 @@ export class StreamClient extends EventTarget {
     this.url = connectionUrl(url, options.server);
     this.url.searchParams.set('mode', mode);
     this.mode = mode;
-    this.options = { reconnect: true, minBackoffMs: 500, maxBackoffMs: 15_000, heartbeatMs: 0, requestTimeoutMs: 10_000, ...options };
+    const { token, ...rest } = options;
+    if (token !== undefined && typeof token !== 'string') throw new TypeError('token must be a string');
+    this.#token = token || null;
+    this.options = { reconnect: true, minBackoffMs: 500, maxBackoffMs: 15_000, heartbeatMs: 0, requestTimeoutMs: 10_000, ...rest };
     /** @type {string | null} this connection's id, once `created` arrived */
     this.id = null;
     /** @type {WebSocket | null} */
@@ -75,7 +83,7 @@ export class StreamClient extends EventTarget {
   connect() {
     this.closedByUser = false;
     const WS = this.options.WebSocket ?? globalThis.WebSocket;
-    const ws = new WS(this.url.toString());
+    const ws = new WS(this.#joinUrl().toString());
     this.ws = ws;
     ws.addEventListener('open', () => {
       this.emit('open', {});
@@ -131,6 +139,13 @@ export class StreamClient extends EventTarget {
   on(type, listener) {
     this.addEventListener(type, (e) => listener(/** @type {CustomEvent} */ (e).detail));
     return this;
+  }
+
+  /** The URL of one connection attempt: the stream URL plus what this attempt presents. */
+  #joinUrl() {
+    const url = new URL(this.url);
+    if (this.#token) url.searchParams.set('token', this.#token);
+    return url;
   }
 
   /** @private */
