@@ -1,5 +1,5 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
-import { connect, hashPath, isPermanentRefusal, normalizePath, StreamPathError } from './streams-client.js';
+import { CLOSE, connect, hashPath, isPermanentRefusal, normalizePath, StreamPathError } from './streams-client.js';
 import { createMesh } from './peer.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,10 +13,15 @@ function setView(view) {
   document.body.dataset.view = view;
 }
 
+let statusText = '';
+/** Whether signaling is down while the session (and its media) carries on. */
+let signalingResuming = false;
+
 function setStatus(status, text) {
   debug.status = status;
   document.body.dataset.status = status;
-  $('status').textContent = text;
+  statusText = text;
+  $('status').textContent = signalingResuming ? `${text} · reconnecting to the server…` : text;
 }
 
 /**
@@ -24,7 +29,10 @@ function setStatus(status, text) {
  * WebSocket and nowhere else (no other request, no displayed link). Empty means none.
  */
 function clientOptions() {
-  return { heartbeatMs: 25_000, token: params.get('token') || undefined };
+  // `&heartbeat=<seconds>` (1 to 60) finds a silent connection sooner; tests use it.
+  const heartbeat = Number(params.get('heartbeat'));
+  const heartbeatMs = heartbeat >= 1 && heartbeat <= 60 ? heartbeat * 1000 : 25_000;
+  return { heartbeatMs, token: params.get('token') || undefined };
 }
 
 /**
@@ -59,18 +67,31 @@ function sentenceOf(reason) {
 /**
  * Keeps the status line true to the connection, and turns a refusal the page cannot retry into
  * a message saying why and what to do. `onRefused` runs once then (e.g. to stop the camera).
+ * While the client resumes, the session's status stays (media does not go through the server)
+ * and the line says signaling is reconnecting; `onFreshJoin` resets the view when the old id is
+ * gone. `body[data-signaling]` is the client's state, for tests.
  */
-function watchConnection(client, mode, onRefused = () => {}) {
+function watchConnection(client, mode, { onRefused = () => {}, onFreshJoin = () => {} } = {}) {
   /** The error frame that came just before a close, if any: the refusal's reason. */
   let refusal = null;
   client.on('created', () => {
     refusal = null;
   });
+  client.on('state', ({ state }) => {
+    document.body.dataset.signaling = state;
+    const resuming = state === 'resuming';
+    if (resuming !== signalingResuming) {
+      signalingResuming = resuming;
+      setStatus(debug.status, statusText);
+    }
+    if (state === 'fresh-join') onFreshJoin();
+  });
+  // An error frame is shown only if a close follows (a refusal); errors about single frames
+  // (a rate limit, say) and the notice before a resumable close leave the session as it is.
   client.on('error', (error) => {
     refusal = error;
-    setStatus('error', sentenceOf(error.reason));
   });
-  client.on('close', ({ code, reason, willReconnect }) => {
+  client.on('close', ({ code, reason, willReconnect, resuming }) => {
     const why = refusal ?? (reason ? { code: reason, reason } : null);
     refusal = null;
     if (!willReconnect && isPermanentRefusal(code)) {
@@ -79,9 +100,11 @@ function watchConnection(client, mode, onRefused = () => {}) {
       setStatus('refused', title);
       showProblem(title, sentenceOf(why?.reason), typeof advice === 'function' ? advice(mode) : advice);
       onRefused();
-    } else if (willReconnect) {
+    } else if (willReconnect && !resuming) {
       setStatus('reconnecting', why ? `${sentenceOf(why.reason)} Trying again…` : 'Reconnecting…');
-    } else {
+    } else if (code === CLOSE.REPLACED) {
+      setStatus('error', 'This stream was opened again in another tab or window; this one stopped.');
+    } else if (!willReconnect) {
       setStatus('error', `Disconnected ${reason}`);
     }
   });
@@ -170,8 +193,11 @@ async function publish(path) {
   client.on('created', () => setStatus('live', 'Live: waiting for viewers'));
   client.on('subscribed', updateCount);
   client.on('unsubscribed', () => queueMicrotask(updateCount));
-  watchConnection(client, 'publish', () => {
-    for (const track of local.getTracks()) track.stop();
+  watchConnection(client, 'publish', {
+    onRefused: () => {
+      for (const track of local.getTracks()) track.stop();
+    },
+    onFreshJoin: () => queueMicrotask(updateCount),
   });
   await showShareLinks(path);
   wireControls(local, mesh);
@@ -277,7 +303,13 @@ function subscribe(path) {
     video.srcObject = null;
     setStatus('publisher-left', 'The publisher left; waiting for them to come back…');
   });
-  watchConnection(client, 'subscribe');
+  watchConnection(client, 'subscribe', {
+    // A new id: the publisher will be announced again and connected afresh.
+    onFreshJoin: () => {
+      video.srcObject = null;
+    },
+  });
+  client.on('created', () => setStatus('waiting', 'Waiting for the publisher…'));
   startStats(mesh);
 }
 

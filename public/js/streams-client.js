@@ -1,21 +1,32 @@
 // A client for the Named Streams signaling protocol (rtclite streams.py wire format).
 // Works in browsers and in Node.js 20+ (pass `WebSocket` in the options where there is no global).
+//
+// A dropped connection is resumed when the server offers it (docs/PROTOCOL.md, "Resume"): the
+// client reconnects with the resume value of its last `created`, keeps its id, and receives what
+// was sent to it meanwhile; its peers notice nothing, so the app sees no departure or arrival.
+// When a resume is refused it joins afresh with a new id, and says so (`state` events).
 
 /** @typedef {'publish' | 'subscribe'} Mode */
 
 /**
  * @typedef {object} StreamClientOptions
- * @property {boolean} [reconnect=true] Reconnect with exponential backoff after an unexpected close.
+ * @property {boolean} [reconnect=true] Reconnect (resuming when possible) after an unexpected close.
  * @property {number} [minBackoffMs=500] First reconnect delay.
- * @property {number} [maxBackoffMs=15000] Longest reconnect delay.
- * @property {number} [heartbeatMs=0] Send the server's text `ping` this often and expect `pong`;
- *   a connection that misses two answers in a row is treated as dead. 0 turns it off.
+ * @property {number} [maxBackoffMs=15000] Longest reconnect delay (5 s at most while resuming, so
+ *   a resume lands within the server's grace period).
+ * @property {number} [heartbeatMs=0] Send the server's text `ping` this often; 0 turns it off.
+ * @property {number} [heartbeatTimeoutMs] How long after a `ping` the connection may stay silent
+ *   (no `pong`, no frame) before it is treated as dead and resumed. Default: `heartbeatMs`, at
+ *   most 10 s.
  * @property {number} [requestTimeoutMs=10000] How long `getConfiguration()` waits for an answer.
+ * @property {number} [maxQueuedFrames=256] NOTIFYs kept while resuming, sent once resumed.
  * @property {typeof WebSocket} [WebSocket] The WebSocket class, where there is no global one.
  * @property {string | URL} [server] The signaling server a path is resolved against (an http(s)
  *   or ws(s) URL; only its origin counts). Default: the origin of the page.
  * @property {string} [token] An access token for this stream and mode (docs/TOKENS.md), sent as
- *   `?token=` when joining. The client keeps it out of its URL, its events and anything it logs.
+ *   `?token=` when joining. A resume presents its resume value instead: a token that expired
+ *   during the session is not needed again unless the client has to join afresh. The client
+ *   keeps the token (and resume values) out of its URL, its events and anything it logs.
  */
 
 /**
@@ -25,15 +36,31 @@
  */
 
 /**
+ * The connection's state, in `state` events and {@link StreamClient#state}:
+ * - `connecting`: joining (the first time, or again where the server offers no resume).
+ * - `connected`: `created` arrived. `resumed: true` when the id was kept (nothing to redo).
+ * - `resuming`: the socket was lost; reconnecting with the resume value, keeping the id and
+ *   every peer relationship. NOTIFYs sent meanwhile are queued.
+ * - `fresh-join`: the old id is gone (the resume was refused or expired, or the server offers
+ *   none): joining again with a new id; whatever the app set up with peers is stale.
+ * - `closed`: for good (the app closed it, a refusal that retrying cannot fix, or a newer
+ *   connection of the same member took over).
+ * @typedef {'idle' | 'connecting' | 'connected' | 'resuming' | 'fresh-join' | 'closed'} ConnectionState
+ */
+
+/**
  * Event names and their `detail`:
- * - `open`: `{}`, the socket is open (before `created`).
- * - `created`: `{ id }`, this connection's id. After a reconnect it is a new id.
+ * - `state`: `{ state, id, resumed?, previousId?, reason? }`, see {@link ConnectionState}.
+ * - `open`: `{}`, a socket is open (before `created`).
+ * - `created`: `{ id }`, a new id: the first join, or a fresh join after a lost connection.
+ * - `resumed`: `{ id }`, a lost connection was resumed with the same id.
  * - `subscribed` / `unsubscribed`: `{ id }`, to the publisher, a subscriber came or left.
  * - `published` / `unpublished`: `{ id }`, to a subscriber, the publisher came or left.
  * - `notify`: `{ from, data, message }`, a NOTIFY relayed from peer `from`.
  * - `error`: `{ code, reason, msgId }`, the server refused a frame or the connection.
- * - `close`: `{ code, reason, willReconnect }`, the socket closed.
- * @typedef {'open' | 'created' | 'subscribed' | 'unsubscribed' | 'published' | 'unpublished' | 'notify' | 'error' | 'close'} StreamEventName
+ * - `close`: `{ code, reason, willReconnect, resuming }`, a socket closed (or was given up as
+ *   silent); `resuming` when the next attempt resumes.
+ * @typedef {'state' | 'open' | 'created' | 'resumed' | 'subscribed' | 'unsubscribed' | 'published' | 'unpublished' | 'notify' | 'error' | 'close'} StreamEventName
  */
 
 /** Server refusals that retrying cannot fix (bad path, tokens, origin...): see docs/PROTOCOL.md. */
@@ -41,13 +68,41 @@ export function isPermanentRefusal(code) {
   return code >= 4002 && code <= 4019;
 }
 
+/** Close codes of the resume protocol (docs/PROTOCOL.md). */
+export const CLOSE = Object.freeze({
+  /** The resume value was forged, replayed, or for another stream, mode or member. */
+  RESUME_INVALID: 4030,
+  /** The member's grace period ended before it came back. */
+  RESUME_EXPIRED: 4031,
+  /** A newer connection of the same member took over this one: never reconnect from it. */
+  REPLACED: 4032,
+  /** The server saw no heartbeat for too long; resumable. */
+  HEARTBEAT_TIMEOUT: 4033,
+});
+
 /** The close code this client uses when it gives up on a silent connection. */
 export const HEARTBEAT_TIMEOUT_CLOSE = 4900;
 
+const RESUME_REFUSALS = new Set(['resume-expired', 'resume-invalid']);
+const isTokenRefusal = (code) => code >= 4010 && code <= 4015;
+
 /** One connection to a named stream, as publisher or subscriber. Emits {@link StreamEventName}s. */
 export class StreamClient extends EventTarget {
-  /** Private, so that printing the client (or its options) never shows it. */
+  // Secrets are private fields, so printing the client (or its options) never shows them.
+  /** @type {string | null} */
   #token;
+  /** @type {string | null} the single-use value from the last `created`, if the server offers resume */
+  #resume = null;
+  /** @type {WebSocket | null} the socket whose events count; a given-up socket is not it */
+  #live = null;
+  /** Whether the live socket presented a resume value. */
+  #resuming = false;
+  /** @type {{ code: string, reason: string } | null} an error frame just before the close */
+  #lastError = null;
+  /** @type {object[]} NOTIFYs sent while resuming */
+  #outbox = [];
+  #pingTimer = null;
+  #silenceTimer = null;
 
   /**
    * @param {string | URL} url the stream: a path (`/streams/demo`, on `options.server` or else
@@ -64,10 +119,20 @@ export class StreamClient extends EventTarget {
     const { token, ...rest } = options;
     if (token !== undefined && typeof token !== 'string') throw new TypeError('token must be a string');
     this.#token = token || null;
-    this.options = { reconnect: true, minBackoffMs: 500, maxBackoffMs: 15_000, heartbeatMs: 0, requestTimeoutMs: 10_000, ...rest };
-    /** @type {string | null} this connection's id, once `created` arrived */
+    this.options = {
+      reconnect: true,
+      minBackoffMs: 500,
+      maxBackoffMs: 15_000,
+      heartbeatMs: 0,
+      requestTimeoutMs: 10_000,
+      maxQueuedFrames: 256,
+      ...rest,
+    };
+    /** @type {string | null} this member's id, once `created` arrived; kept while resuming */
     this.id = null;
-    /** @type {WebSocket | null} */
+    /** @type {ConnectionState} */
+    this.state = 'idle';
+    /** @type {WebSocket | null} the latest socket */
     this.ws = null;
     this.closedByUser = false;
     this.attempt = 0;
@@ -75,33 +140,49 @@ export class StreamClient extends EventTarget {
     /** @type {Map<number, {resolve: Function, reject: Function, timer: any}>} */
     this.pending = new Map();
     this.reconnectTimer = null;
-    this.heartbeatTimer = null;
-    this.missedPongs = 0;
   }
 
   /** Opens the connection (and keeps it open, if `reconnect` is on). */
   connect() {
     this.closedByUser = false;
+    clearTimeout(this.reconnectTimer);
+    if (this.state === 'idle' || this.state === 'closed') this.setState('connecting', { id: null });
+    const resuming = this.#resume !== null && this.id !== null;
+    const url = new URL(this.url);
+    // A resume stands on its own resume value; a fresh join needs the token.
+    if (resuming) url.searchParams.set('resume', this.#resume);
+    else if (this.#token) url.searchParams.set('token', this.#token);
     const WS = this.options.WebSocket ?? globalThis.WebSocket;
-    const ws = new WS(this.#joinUrl().toString());
+    const ws = new WS(url.toString());
     this.ws = ws;
+    this.#live = ws;
+    this.#resuming = resuming;
+    this.#lastError = null;
     ws.addEventListener('open', () => {
+      if (ws !== this.#live) return;
       this.emit('open', {});
-      this.startHeartbeat();
+      this.startHeartbeat(ws);
     });
-    ws.addEventListener('message', (e) => this.onMessage(e.data));
+    ws.addEventListener('message', (e) => {
+      if (ws === this.#live) this.onMessage(e.data);
+    });
     ws.addEventListener('close', (e) => this.onClose(ws, e.code, e.reason));
     return this;
   }
 
   /**
    * Sends `data` to peer `to`; it arrives there as a `notify` event with this client's id as `from`.
+   * While resuming it is queued and sent once resumed (dropped if the client joins afresh).
    * @param {string} to
    * @param {unknown} data
-   * @returns {boolean} false when the socket is not open (the message is dropped)
+   * @returns {boolean} false when it was dropped (not connected, and not resuming)
    */
   notify(to, data) {
-    return this.send({ method: 'NOTIFY', to, data });
+    const frame = { method: 'NOTIFY', to, data };
+    if (this.send(frame)) return true;
+    if (this.state !== 'resuming' || this.#outbox.length >= this.options.maxQueuedFrames) return false;
+    this.#outbox.push(frame);
+    return true;
   }
 
   /**
@@ -129,7 +210,14 @@ export class StreamClient extends EventTarget {
     this.closedByUser = true;
     clearTimeout(this.reconnectTimer);
     this.stopHeartbeat();
-    this.ws?.close(code, reason);
+    this.#outbox = [];
+    const ws = this.#live;
+    if (ws) {
+      ws.close(code, reason);
+    } else if (this.state !== 'closed') {
+      // Between attempts there is no socket to close: the end is now.
+      this.setState('closed', { code, reason });
+    }
   }
 
   /**
@@ -141,17 +229,10 @@ export class StreamClient extends EventTarget {
     return this;
   }
 
-  /** The URL of one connection attempt: the stream URL plus what this attempt presents. */
-  #joinUrl() {
-    const url = new URL(this.url);
-    if (this.#token) url.searchParams.set('token', this.#token);
-    return url;
-  }
-
   /** @private */
   send(frame) {
-    if (this.ws?.readyState !== 1) return false;
-    this.ws.send(JSON.stringify(frame));
+    if (this.state !== 'connected' || this.#live?.readyState !== 1) return false;
+    this.#live.send(JSON.stringify(frame));
     return true;
   }
 
@@ -161,76 +242,161 @@ export class StreamClient extends EventTarget {
   }
 
   /** @private */
+  setState(state, detail) {
+    this.state = state;
+    this.emit('state', { state, ...detail });
+  }
+
+  /** @private */
   onMessage(text) {
-    if (text === 'pong') {
-      this.missedPongs = 0;
-      return;
-    }
+    this.heard();
+    if (text === 'pong') return;
     let frame;
     try {
       frame = JSON.parse(text);
     } catch {
       return;
     }
-    if (frame.method === 'EVENT') {
+    if (frame?.method === 'EVENT') {
       const { type, id } = frame.data ?? {};
-      if (type === 'created') {
-        this.id = id;
-        this.attempt = 0;
-      }
-      this.emit(type, { id });
-    } else if (frame.method === 'NOTIFY') {
+      if (type === 'created') this.onCreated(frame.data);
+      else this.emit(type, { id });
+    } else if (frame?.method === 'NOTIFY') {
       this.emit('notify', { from: frame.from, data: frame.data, message: frame });
-    } else if (frame.msg_id !== undefined && this.pending.has(frame.msg_id)) {
+    } else if (frame?.msg_id !== undefined && this.pending.has(frame.msg_id)) {
       const { resolve, reject, timer } = this.pending.get(frame.msg_id);
       clearTimeout(timer);
       this.pending.delete(frame.msg_id);
       if (frame.code === 'success') resolve({ ...frame.result.configuration, ttl: frame.result.ttl });
       else reject(Object.assign(new Error(frame.reason), { code: frame.reason?.split(':')[0] }));
-    } else if (frame.code === 'failed') {
-      this.emit('error', { code: String(frame.reason).split(':')[0], reason: frame.reason, msgId: frame.msg_id });
+    } else if (frame?.code === 'failed') {
+      const code = String(frame.reason).split(':')[0];
+      this.#lastError = { code, reason: String(frame.reason) };
+      // A refused resume is the client's own business: it joins afresh and says so in `state`.
+      if (!RESUME_REFUSALS.has(code)) this.emit('error', { code, reason: frame.reason, msgId: frame.msg_id });
     }
   }
 
   /** @private */
+  onCreated({ id, resumed, resume }) {
+    this.#resume = typeof resume === 'string' && resume ? resume : null;
+    this.attempt = 0;
+    if (resumed === true && this.#resuming && id === this.id) {
+      this.state = 'connected'; // before the flush: `send` needs it
+      const queued = this.#outbox;
+      this.#outbox = [];
+      for (const frame of queued) this.send(frame);
+      this.setState('connected', { id, resumed: true });
+      this.emit('resumed', { id });
+      return;
+    }
+    this.#outbox = [];
+    if (this.id !== null && this.state === 'resuming') {
+      // Asked to resume, given a new id: the old one is gone all the same.
+      this.setState('fresh-join', { previousId: this.id, reason: 'not resumed' });
+    }
+    this.id = id;
+    this.setState('connected', { id, resumed: false });
+    this.emit('created', { id });
+  }
+
+  /** @private */
   onClose(ws, code, reason) {
-    if (ws !== this.ws) return;
+    if (ws !== this.#live) return;
+    this.#live = null;
     this.stopHeartbeat();
-    this.id = null;
     for (const { reject, timer } of this.pending.values()) {
       clearTimeout(timer);
       reject(new Error('connection closed'));
     }
     this.pending.clear();
-    const willReconnect = this.options.reconnect && !this.closedByUser && !isPermanentRefusal(code);
-    this.emit('close', { code, reason, willReconnect });
-    if (willReconnect) {
-      // Full jitter keeps many clients of a restarted server from reconnecting in lockstep.
-      const ceiling = Math.min(this.options.maxBackoffMs, this.options.minBackoffMs * 2 ** this.attempt);
-      this.attempt += 1;
-      this.reconnectTimer = setTimeout(() => this.connect(), this.options.minBackoffMs / 2 + Math.random() * ceiling);
+    const refused = this.#lastError;
+    this.#lastError = null;
+    const wasResuming = this.#resuming;
+    const resumeRefused =
+      code === CLOSE.RESUME_INVALID || code === CLOSE.RESUME_EXPIRED || (wasResuming && RESUME_REFUSALS.has(refused?.code ?? ''));
+    // A resume refused for want of a token: the server wants a fresh join after all.
+    const resumeNeedsJoin = wasResuming && isTokenRefusal(code);
+    if (resumeRefused || resumeNeedsJoin) this.#resume = null;
+    const willReconnect =
+      this.options.reconnect &&
+      !this.closedByUser &&
+      code !== CLOSE.REPLACED &&
+      (resumeRefused || resumeNeedsJoin || !isPermanentRefusal(code));
+    const resuming = willReconnect && this.#resume !== null && this.id !== null;
+    this.emit('close', { code, reason, willReconnect, resuming });
+    if (!willReconnect) {
+      this.#outbox = [];
+      this.setState('closed', { id: this.id, code, reason });
+      return;
+    }
+    let delay = this.backoff();
+    if (resuming) {
+      if (this.state !== 'resuming') this.setState('resuming', { id: this.id });
+    } else if (this.id !== null) {
+      // The old id is gone: everything built on it is stale. Join again at once.
+      const previousId = this.id;
+      this.id = null;
+      this.#outbox = [];
+      this.setState('fresh-join', { previousId, reason: refused?.reason ?? reason });
+      if (resumeRefused || resumeNeedsJoin) delay = 0;
+    } else if (this.state !== 'connecting') {
+      this.setState('connecting', { id: null });
+    }
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * The next reconnect delay: exponential with full jitter, so the clients of a restarted
+   * server do not come back in lockstep; capped lower while resuming (the grace period runs).
+   * @private
+   */
+  backoff() {
+    const cap = this.#resume !== null ? Math.min(this.options.maxBackoffMs, 5000) : this.options.maxBackoffMs;
+    const ceiling = Math.min(cap, this.options.minBackoffMs * 2 ** this.attempt);
+    this.attempt += 1;
+    return this.options.minBackoffMs / 2 + Math.random() * ceiling;
+  }
+
+  /** @private */
+  startHeartbeat(ws) {
+    this.stopHeartbeat();
+    const every = this.options.heartbeatMs;
+    if (!every) return;
+    const silence = this.options.heartbeatTimeoutMs ?? Math.min(every, 10_000);
+    this.#pingTimer = setInterval(() => {
+      if (ws.readyState !== 1) return;
+      ws.send('ping');
+      // The server answers `ping` without waking the stream; silence after it means a dead path.
+      this.#silenceTimer ??= setTimeout(() => this.giveUp(ws), silence);
+    }, every);
+  }
+
+  /** Anything from the server proves the path alive. @private */
+  heard() {
+    clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = null;
+  }
+
+  /**
+   * Treats a silent socket as closed now: a dead TCP path can take minutes to report its close,
+   * and the resume should not wait for it. Its late events are ignored.
+   * @private
+   */
+  giveUp(ws) {
+    this.onClose(ws, HEARTBEAT_TIMEOUT_CLOSE, 'heartbeat timeout');
+    try {
+      ws.close(HEARTBEAT_TIMEOUT_CLOSE, 'heartbeat timeout');
+    } catch {
+      // Already closing.
     }
   }
 
   /** @private */
-  startHeartbeat() {
-    if (!this.options.heartbeatMs) return;
-    this.missedPongs = 0;
-    this.heartbeatTimer = setInterval(() => {
-      // The server answers `ping` without waking the stream; silence means a dead path.
-      if (this.missedPongs >= 2) {
-        this.ws?.close(HEARTBEAT_TIMEOUT_CLOSE, 'heartbeat timeout');
-        return;
-      }
-      this.missedPongs += 1;
-      if (this.ws?.readyState === 1) this.ws.send('ping');
-    }, this.options.heartbeatMs);
-  }
-
-  /** @private */
   stopHeartbeat() {
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = null;
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = null;
+    this.heard();
   }
 }
 
