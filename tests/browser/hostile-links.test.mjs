@@ -63,6 +63,7 @@ const HOSTILE = [
   '?subscribe=ws://attacker.example/x',
   '?publish=javascript:alert(document.domain)',
   '?subscribe=JavaScript%3Aalert(1)',
+  '?subscribe=%6A%61vascript%3Aalert(1)',
   `?subscribe=${encodeURIComponent('data:text/html,<script>alert(1)</script>')}`,
   '?publish=/../attacker',
   '?subscribe=/%2e%2e/x',
