@@ -1,31 +1,96 @@
-//! Hand-written JavaScript for calls made on every frame, where wasm-bindgen's generic glue
-//! costs more than the work itself (see `bench/profile`).
+//! Hand-written JavaScript for the runtime calls the object makes: per-frame calls, where
+//! wasm-bindgen's generic glue costs more than the work itself (see `bench/profile`), and the
+//! synchronous SQLite storage the object keeps its members in while resume is on.
 
 use wasm_bindgen::prelude::*;
 use worker::web_sys;
 
 #[wasm_bindgen(inline_js = r#"
-// A socket's id, cached on its JavaScript object while the object is awake. Its tags stay the
-// record: a socket first seen after a wake-up has no cache yet, and reading the tags is a call
-// into the runtime that returns a fresh array of strings each time.
-export function cachedId(ws) {
-  return ws.__namedStreamsId;
+// A socket's number, remembered for the socket's JavaScript object while the object is awake.
+// Its attachment stays the record: a socket first seen after a wake-up has no entry yet.
+const conns = new WeakMap();
+export function cachedConn(ws) {
+  return conns.get(ws);
 }
-export function cacheId(ws, id) {
-  ws.__namedStreamsId = id;
+export function cacheConn(ws, conn) {
+  conns.set(ws, conn);
 }
 // Sends a string that is already JavaScript's, so a frame sent to many sockets (an event to
 // every subscriber) crosses from Wasm once.
 export function sendString(ws, text) {
   ws.send(text);
 }
+// When the runtime last answered this socket's `ping` by itself, or undefined before its first.
+export function lastPing(state, ws) {
+  const at = state.getWebSocketAutoResponseTimestamp(ws);
+  return at ? at.getTime() : undefined;
+}
+
+// Storage: one row per member (its record as JSON), one per queued frame, and the stream's
+// resume key. SQL calls are synchronous, so every write lands in the same event that decided it.
+export function dbSetup(storage) {
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, record TEXT NOT NULL)");
+  storage.sql.exec(
+    "CREATE TABLE IF NOT EXISTS queue (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq))"
+  );
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+}
+export function dbLoad(storage) {
+  const records = storage.sql.exec("SELECT record FROM members").toArray().map((r) => JSON.parse(r.record));
+  const queued = storage.sql.exec("SELECT id, seq, text FROM queue ORDER BY id, seq").toArray();
+  return JSON.stringify({ records, queued });
+}
+export function dbKey(storage, fresh) {
+  const rows = storage.sql.exec("SELECT v FROM meta WHERE k = 'resume-key'").toArray();
+  if (rows.length > 0) return rows[0].v;
+  storage.sql.exec("INSERT INTO meta (k, v) VALUES ('resume-key', ?)", fresh);
+  return fresh;
+}
+export function dbPut(storage, id, record) {
+  storage.sql.exec("INSERT OR REPLACE INTO members (id, record) VALUES (?, ?)", id, record);
+}
+export function dbEnqueue(storage, id, seq, text) {
+  storage.sql.exec("INSERT OR REPLACE INTO queue (id, seq, text) VALUES (?, ?, ?)", id, seq, text);
+}
+export function dbDequeue(storage, id) {
+  storage.sql.exec("DELETE FROM queue WHERE id = ?", id);
+}
+export function dbForget(storage, id) {
+  storage.sql.exec("DELETE FROM queue WHERE id = ?", id);
+  storage.sql.exec("DELETE FROM members WHERE id = ?", id);
+}
+// The alarm call returns a Promise; the runtime orders it with the object's other storage
+// operations, so nothing waits on it here, but a failure is reported.
+export function setAlarm(storage, at) {
+  const done = at === undefined ? storage.deleteAlarm() : storage.setAlarm(at);
+  done.catch((e) => console.error(JSON.stringify({ level: "error", event: "alarm-failed", error: String(e) })));
+}
 "#)]
 extern "C" {
-    #[wasm_bindgen(js_name = cachedId)]
-    pub fn cached_id(ws: &web_sys::WebSocket) -> Option<String>;
-    #[wasm_bindgen(js_name = cacheId)]
-    pub fn cache_id(ws: &web_sys::WebSocket, id: &str);
+    #[wasm_bindgen(js_name = cachedConn)]
+    pub fn cached_conn(ws: &web_sys::WebSocket) -> Option<f64>;
+    #[wasm_bindgen(js_name = cacheConn)]
+    pub fn cache_conn(ws: &web_sys::WebSocket, conn: f64);
     /// Fails (without panicking) when the socket is no longer open.
     #[wasm_bindgen(catch, js_name = sendString)]
     pub fn send_string(ws: &web_sys::WebSocket, text: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = lastPing)]
+    pub fn last_ping(state: &JsValue, ws: &web_sys::WebSocket) -> Result<Option<f64>, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = dbSetup)]
+    pub fn db_setup(storage: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = dbLoad)]
+    pub fn db_load(storage: &JsValue) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch, js_name = dbKey)]
+    pub fn db_key(storage: &JsValue, fresh: &str) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch, js_name = dbPut)]
+    pub fn db_put(storage: &JsValue, id: &str, record: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = dbEnqueue)]
+    pub fn db_enqueue(storage: &JsValue, id: &str, seq: f64, text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = dbDequeue)]
+    pub fn db_dequeue(storage: &JsValue, id: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = dbForget)]
+    pub fn db_forget(storage: &JsValue, id: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = setAlarm)]
+    pub fn set_alarm(storage: &JsValue, at: Option<f64>) -> Result<(), JsValue>;
 }

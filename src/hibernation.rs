@@ -1,59 +1,31 @@
-//! The Hibernatable WebSocket calls the object needs, returning errors instead of panicking.
+//! The Hibernatable WebSocket and storage calls the object needs, returning errors instead of
+//! panicking.
 //!
 //! workers-rs' `State` helpers unwrap the JavaScript result, so a runtime exception there (a
-//! closed socket, a bad tag) would panic and poison the instance; these go through the raw
-//! binding instead. A socket's identity is kept in both its tags (so the runtime can find it by
-//! id) and its attachment (so it survives eviction with room for more per-socket state).
+//! closed socket) would panic and poison the instance; these go through the raw bindings and
+//! `glue` instead. A socket's one record is its attachment ([`Identity`]); its number is cached
+//! on the JavaScript object while the object is awake.
 
-use serde::{Deserialize, Serialize};
-use streams_core::{PeerId, Role, HEARTBEAT_PING, HEARTBEAT_PONG};
+use streams_core::{ConnId, Identity, Record, ResumeKey, Stored, HEARTBEAT_PING, HEARTBEAT_PONG};
 use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Error, Result, State, WebSocket, WebSocketRequestResponsePair};
 
-use crate::glue;
+use crate::{glue, ids};
 
-const ID_TAG: &str = "id:";
-const ROLE_TAG: &str = "role:";
-
-/// What the runtime remembers about a socket across hibernation.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Identity {
-    pub id: String,
-    pub role: String,
-    /// Set once the socket's departure was announced, so a wake-up never announces it again.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub gone: bool,
-}
-
-impl Identity {
-    pub fn new(id: &PeerId, role: Role) -> Self {
-        Self {
-            id: id.as_str().to_owned(),
-            role: role.as_str().to_owned(),
-            gone: false,
-        }
-    }
-
-    pub fn peer(&self) -> Option<(PeerId, Role)> {
-        Some((
-            PeerId::new(self.id.clone()),
-            Role::from_str_opt(&self.role)?,
-        ))
-    }
-}
-
-/// Hands the socket to the runtime for hibernation, tagged with its id and role.
+/// Hands the socket to the runtime for hibernation with its attachment.
 pub fn accept(state: &State, ws: &WebSocket, identity: &Identity) -> Result<()> {
-    // Two tags of at most 29 bytes: well inside the runtime's 10 tags of 256 characters.
-    let tags = vec![
-        JsValue::from(format!("{ID_TAG}{}", identity.id)),
-        JsValue::from(format!("{ROLE_TAG}{}", identity.role)),
-    ];
     state
         .as_raw()
-        .accept_websocket_with_tags(ws.as_ref(), tags)
+        .accept_websocket(ws.as_ref())
         .map_err(Error::from)?;
-    ws.serialize_attachment(identity)
+    remember(ws, identity)
+}
+
+/// Writes the socket's attachment and caches its number.
+pub fn remember(ws: &WebSocket, identity: &Identity) -> Result<()> {
+    ws.serialize_attachment(identity)?;
+    glue::cache_conn(ws.as_ref(), identity.conn as f64);
+    Ok(())
 }
 
 /// Has the runtime answer `ping` with `pong` on every socket of this object by itself, without
@@ -73,25 +45,81 @@ pub fn sockets(state: &State) -> Result<Vec<WebSocket>> {
     Ok(list.into_iter().map(WebSocket::from).collect())
 }
 
-/// The identity stored on a socket, from its attachment.
-pub fn identity(ws: &WebSocket) -> Result<Option<Identity>> {
-    ws.deserialize_attachment()
+/// The identity stored on a socket, from its attachment (`None` for a socket from an older
+/// version of the Worker, which a deploy will have closed anyway).
+pub fn identity(ws: &WebSocket) -> Option<Identity> {
+    ws.deserialize_attachment().ok().flatten()
 }
 
-/// The id a socket was tagged with when it was accepted.
-pub fn tagged_id(state: &State, ws: &WebSocket) -> Result<Option<PeerId>> {
-    if let Some(id) = glue::cached_id(ws.as_ref()) {
-        return Ok(Some(PeerId::new(id)));
+/// The number of the socket: cached while awake, from the attachment after a wake-up.
+pub fn conn_of(ws: &WebSocket) -> Option<ConnId> {
+    if let Some(conn) = glue::cached_conn(ws.as_ref()) {
+        return Some(conn as ConnId);
     }
-    let tags = state.as_raw().get_tags(ws.as_ref()).map_err(Error::from)?;
-    let id = tags.iter().find_map(|t| t.strip_prefix(ID_TAG));
-    if let Some(id) = id {
-        glue::cache_id(ws.as_ref(), id);
-    }
-    Ok(id.map(PeerId::from))
+    let conn = identity(ws)?.conn;
+    glue::cache_conn(ws.as_ref(), conn as f64);
+    Some(conn)
 }
 
 /// Whether the socket can still carry frames (`readyState == OPEN`).
 pub fn is_open(ws: &WebSocket) -> bool {
     ws.as_ref().ready_state() == web_sys::WebSocket::OPEN
+}
+
+/// When the runtime last answered the socket's heartbeat, in ms since the epoch.
+pub fn last_ping(state: &State, ws: &WebSocket) -> Option<u64> {
+    let raw: &JsValue = state.as_raw().as_ref();
+    glue::last_ping(raw, ws.as_ref())
+        .ok()
+        .flatten()
+        .map(|ms| ms as u64)
+}
+
+/// The object's SQLite storage, used only while resume is on.
+pub struct Db(JsValue);
+
+impl Db {
+    /// Opens the storage and makes its tables (cheap when they exist).
+    pub fn open(state: &State) -> Result<Self> {
+        let storage: JsValue = state.as_raw().storage().map_err(Error::from)?.into();
+        glue::db_setup(&storage).map_err(Error::from)?;
+        Ok(Self(storage))
+    }
+
+    /// Every member record and queued frame.
+    pub fn load(&self) -> Result<Stored> {
+        let json = glue::db_load(&self.0).map_err(Error::from)?;
+        serde_json::from_str(&json).map_err(|e| Error::RustError(format!("stored stream: {e}")))
+    }
+
+    /// The stream's resume key, made on first use.
+    pub fn resume_key(&self) -> Result<ResumeKey> {
+        let fresh = streams_core::base64url_encode(ids::random::<32>()?);
+        let stored = glue::db_key(&self.0, &fresh).map_err(Error::from)?;
+        let bytes = streams_core::base64url_decode(&stored)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| Error::RustError("stored resume key is malformed".into()))?;
+        Ok(ResumeKey(bytes))
+    }
+
+    pub fn put(&self, record: &Record) -> Result<()> {
+        let json = serde_json::to_string(record).map_err(|e| Error::RustError(e.to_string()))?;
+        glue::db_put(&self.0, &record.id, &json).map_err(Error::from)
+    }
+
+    pub fn enqueue(&self, id: &str, seq: u64, text: &str) -> Result<()> {
+        glue::db_enqueue(&self.0, id, seq as f64, text).map_err(Error::from)
+    }
+
+    pub fn dequeue(&self, id: &str) -> Result<()> {
+        glue::db_dequeue(&self.0, id).map_err(Error::from)
+    }
+
+    pub fn forget(&self, id: &str) -> Result<()> {
+        glue::db_forget(&self.0, id).map_err(Error::from)
+    }
+
+    pub fn set_alarm(&self, at: Option<u64>) -> Result<()> {
+        glue::set_alarm(&self.0, at.map(|t| t as f64)).map_err(Error::from)
+    }
 }

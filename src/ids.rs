@@ -4,7 +4,7 @@
 //! survive hibernation: a collision among live members is refused by the core (about 2^-96 per
 //! pair), so an id is never reused while the stream lives.
 
-use streams_core::PeerId;
+use streams_core::{ConnId, PeerId};
 use wasm_bindgen::prelude::*;
 use worker::{Error, Result};
 
@@ -15,9 +15,20 @@ extern "C" {
 }
 
 pub fn mint() -> Result<PeerId> {
-    let mut bytes = [0u8; 12];
+    Ok(PeerId::new(hex_lower(&random::<12>()?)))
+}
+
+/// `N` bytes from the runtime's cryptographic random source.
+pub fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
     get_random_values(&mut bytes).map_err(Error::from)?;
-    Ok(PeerId::new(hex_lower(&bytes)))
+    Ok(bytes)
+}
+
+/// A socket number: random, below 2^53 so that JavaScript holds it exactly.
+pub fn conn() -> Result<ConnId> {
+    let bytes = random::<8>()?;
+    Ok(u64::from_le_bytes(bytes) >> 11)
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

@@ -1,9 +1,9 @@
-//! The Durable Object that holds one stream: a thin adapter that turns runtime events into core
-//! calls and performs the effects they return.
+//! The Durable Object that holds one stream: a thin adapter. Each runtime event finds the
+//! socket's number, makes one engine call with the time, and performs the outputs.
 //!
-//! While awake the object keeps the core's [`Stream`] and a map from id to socket in memory.
-//! After an eviction both are rebuilt from the runtime's sockets and their attachments, so
-//! nothing about a connection lives only in memory.
+//! While awake the object keeps the engine and a map from socket number to socket in memory.
+//! After an eviction both are rebuilt from the runtime's sockets (their attachments) and, while
+//! resume is on, the object's storage, so nothing about a connection lives only in memory.
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
@@ -12,8 +12,8 @@ use std::rc::Rc;
 use serde_json::Value;
 use streams_core::url;
 use streams_core::{
-    error_frame, peerconnection_frame, Config, Effect, ErrorCode, FloodGuard, Mode, PeerId,
-    Refusal, Role, Stream, Verdict,
+    error_frame, peerconnection_frame, Config, ConnId, Connect, Engine, ErrorCode, HeldSocket,
+    Input, Mode, Output, ResumeKey, Sockets,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -22,7 +22,7 @@ use worker::{
     WebSocket, WebSocketPair,
 };
 
-use crate::hibernation::{self, Identity};
+use crate::hibernation::{self, Db};
 use crate::ice::IceService;
 use crate::{glue, ids, router, settings};
 
@@ -39,18 +39,36 @@ pub struct StreamObject {
     live: RefCell<Option<Live>>,
 }
 
+/// The in-memory view of the stream while the object is awake.
+struct Live {
+    engine: Engine,
+    sockets: HashMap<ConnId, WebSocket>,
+    /// Present while resume is on: members and queues are kept there.
+    db: Option<Db>,
+}
+
+/// The engine's questions about sockets, answered by the runtime.
+struct Probe<'a> {
+    state: &'a State,
+    sockets: &'a HashMap<ConnId, WebSocket>,
+}
+
+impl Sockets for Probe<'_> {
+    fn last_ping(&self, conn: ConnId) -> Option<u64> {
+        hibernation::last_ping(self.state, self.sockets.get(&conn)?)
+    }
+
+    fn is_open(&self, conn: ConnId) -> bool {
+        self.sockets.get(&conn).is_some_and(hibernation::is_open)
+    }
+}
+
 /// A `GET /peerconnection` to answer once the stream's state is no longer borrowed: building
 /// the configuration may wait on Cloudflare.
 struct IceAsk {
+    /// The member's id, which minted TURN credentials carry in their username.
+    label: String,
     msg_id: Option<Value>,
-}
-
-/// The in-memory view of the stream while the object is awake.
-struct Live {
-    stream: Stream,
-    sockets: HashMap<PeerId, WebSocket>,
-    /// Frame rate buckets; fresh after every wake-up (see `FloodGuard`).
-    flood: FloodGuard,
 }
 
 #[wasm_bindgen]
@@ -84,18 +102,23 @@ impl StreamObject {
         message: JsValue,
     ) -> std::result::Result<JsValue, JsValue> {
         let ws = WebSocket::from(ws);
-        // A binary frame is refused whatever it holds, so its bytes are never copied in.
-        let text = message.as_string();
-        let Some((id, asks)) = self.on_message(&ws, text.as_deref())? else {
+        let Some(conn) = hibernation::conn_of(&ws) else {
             return Ok(JsValue::UNDEFINED);
         };
+        // A binary frame is refused whatever it holds, so its bytes are never copied in.
+        let text = message.as_string();
+        let input = match &text {
+            Some(text) => Input::Text { conn, text },
+            None => Input::Binary { conn },
+        };
+        let asks = self.handle(input, Some((conn, &ws)))?;
         if asks.is_empty() {
             return Ok(JsValue::UNDEFINED);
         }
         let ice = Rc::clone(&self.ice);
         let answer = async move {
             for ask in asks {
-                let frame = match ice.configuration(id.as_str()).await {
+                let frame = match ice.configuration(&ask.label).await {
                     Ok(ice) => peerconnection_frame(
                         ask.msg_id.as_ref(),
                         &ice.ice_servers_json(),
@@ -104,7 +127,7 @@ impl StreamObject {
                     Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
                 };
                 if let Err(e) = ws.send_with_str(&frame) {
-                    console_error!("send ICE configuration to {id}: {e}");
+                    console_error!("send ICE configuration: {e}");
                 }
             }
             Ok(JsValue::UNDEFINED)
@@ -120,16 +143,7 @@ impl StreamObject {
         reason: String,
         _was_clean: bool,
     ) -> std::result::Result<(), JsValue> {
-        let ws = WebSocket::from(ws);
-        self.depart(&ws)?;
-        // Complete the closing handshake, or the client sees 1006 instead of its own code.
-        let echo = u16::try_from(code)
-            .ok()
-            .filter(|c| is_sendable_close_code(*c));
-        if let Err(e) = ws.close(Some(echo.unwrap_or(1000)), Some(reason)) {
-            console_error!("close handshake: {e}");
-        }
-        Ok(())
+        Ok(self.on_close(WebSocket::from(ws), u16::try_from(code).ok(), &reason)?)
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -139,213 +153,160 @@ impl StreamObject {
         error: JsValue,
     ) -> std::result::Result<(), JsValue> {
         console_error!("websocket error: {}", Error::from(error));
-        let ws = WebSocket::from(ws);
-        self.depart(&ws)?;
-        let _ = ws.close(Some(1011), Some(ErrorCode::Internal.code()));
+        Ok(self.on_close(WebSocket::from(ws), None, "")?)
+    }
+
+    /// The alarm armed for the end of a grace period.
+    pub fn alarm(&self) -> std::result::Result<(), JsValue> {
+        self.handle(Input::Timeout, None)?;
         Ok(())
     }
 }
 
 impl StreamObject {
     fn connect(&self, full_url: &str) -> Result<Response> {
-        let mode = url::query_param(url::split(full_url).query, "mode");
-        let role = match Mode::parse(mode.as_deref()) {
+        let query = url::split(full_url).query;
+        let role = match Mode::parse(url::query_param(query, "mode").as_deref()) {
             Ok(mode) => mode.role(),
             Err(code) => return router::http_error(code),
         };
-        let id = ids::mint()?;
-        let mut live = self.live()?;
-        if let Err(refusal) = self.admit(&mut live, &id, role) {
-            return router::refuse_socket(refusal);
-        }
+        let resume = url::query_param(query, "resume");
+        let conn = ids::conn()?;
+        let connect = Connect {
+            conn,
+            role,
+            resume: resume.as_deref(),
+            id: ids::mint()?,
+            nonce: ids::random::<16>()?,
+        };
         let pair = WebSocketPair::new()?;
-        hibernation::accept(&self.state, &pair.server, &Identity::new(&id, role))?;
-        glue::cache_id(pair.server.as_ref(), id.as_str());
-        live.sockets.insert(id.clone(), pair.server);
-        let effects = live
-            .stream
-            .join(id, role)
-            .map_err(|r| Error::RustError(r.code().reason()))?;
-        live.perform(effects);
-        Response::from_websocket(pair.client)
+        let mut live = self.live()?;
+        let outputs = live.call(&self.state, Input::Connect(connect));
+        let refusal = outputs.iter().find_map(|o| match o {
+            Output::Refuse(refusal) => Some(*refusal),
+            _ => None,
+        });
+        live.perform(&self.state, outputs, Some((conn, &pair.server)));
+        match refusal {
+            Some(refusal) => router::refuse_socket(refusal),
+            None => Response::from_websocket(pair.client),
+        }
     }
 
-    /// Handles one frame from `ws`; returns the sender and the ICE requests left to answer, or
-    /// nothing when the frame is not the stream's business (a socket already let go).
-    fn on_message(
-        &self,
-        ws: &WebSocket,
-        text: Option<&str>,
-    ) -> Result<Option<(PeerId, Vec<IceAsk>)>> {
-        let Some(id) = hibernation::tagged_id(&self.state, ws)? else {
-            return Ok(None);
+    fn on_close(&self, ws: WebSocket, code: Option<u16>, reason: &str) -> Result<()> {
+        let Some(conn) = hibernation::conn_of(&ws) else {
+            // Not a socket of ours: still complete the closing handshake.
+            let _ = ws.close(Some(1000), Some(reason));
+            return Ok(());
         };
         let mut live = self.live()?;
-        if !live.stream.contains(&id) {
-            // A socket already let go (closing, or expelled): no bucket, no reply.
-            return Ok(None);
-        }
-        match live.flood.on_frame(&id, js_sys::Date::now() as u64) {
-            Verdict::Pass => {}
-            Verdict::Drop(effects) => {
-                live.perform(effects);
-                return Ok(None);
-            }
-            Verdict::Expel(effects) => {
-                live.perform(effects);
-                live.leave(&id);
-                return Ok(None);
-            }
-        }
-        let effects = match text {
-            Some(text) => live.stream.receive_text(&id, text),
-            None => live.stream.receive_binary(&id),
-        };
-        let asks = live.perform(effects);
-        Ok(Some((id, asks)))
+        let outputs = live.call(&self.state, Input::Closed { conn, code, reason });
+        live.perform(&self.state, outputs, Some((conn, &ws)));
+        live.sockets.remove(&conn);
+        Ok(())
     }
 
-    /// The live view, rebuilt from the runtime's sockets if the object was evicted.
+    /// One engine call for an event on an existing socket; returns the ICE requests to answer.
+    fn handle(&self, input: Input, current: Option<(ConnId, &WebSocket)>) -> Result<Vec<IceAsk>> {
+        let mut live = self.live()?;
+        let outputs = live.call(&self.state, input);
+        Ok(live.perform(&self.state, outputs, current))
+    }
+
+    /// The live view, rebuilt from the runtime's sockets and storage if the object was evicted
+    /// or the runtime restarted.
     fn live(&self) -> Result<RefMut<'_, Live>> {
         let mut slot = self
             .live
             .try_borrow_mut()
             .map_err(|_| Error::RustError("stream state is busy".into()))?;
         if slot.is_none() {
-            let (live, effects) = Live::restore(&self.state, self.config.clone())?;
-            live.perform(effects);
-            *slot = Some(live);
+            *slot = Some(Live::restore(&self.state, self.config.clone())?);
         }
         RefMut::filter_map(slot, Option::as_mut)
             .map_err(|_| Error::RustError("stream state missing".into()))
     }
-
-    /// Checks that `id` may join as `role`. Before listing members to a newcomer, members whose
-    /// sockets are already closing are let go, so nobody is introduced to a peer that is leaving.
-    fn admit(&self, live: &mut Live, id: &PeerId, role: Role) -> std::result::Result<(), Refusal> {
-        let closing_socket = |peer: &&PeerId| {
-            live.sockets
-                .get(*peer)
-                .is_some_and(|ws| !hibernation::is_open(ws))
-        };
-        let closing: Vec<PeerId> = match role {
-            // A subscriber is only told about the publisher.
-            Role::Subscriber => live
-                .stream
-                .publisher()
-                .filter(closing_socket)
-                .cloned()
-                .into_iter()
-                .collect(),
-            Role::Publisher => live
-                .stream
-                .subscribers()
-                .filter(closing_socket)
-                .cloned()
-                .collect(),
-        };
-        for peer in closing {
-            live.leave(&peer);
-        }
-        live.stream.check_join(id, role)
-    }
-
-    /// A socket closed or failed: announce its departure once.
-    fn depart(&self, ws: &WebSocket) -> Result<()> {
-        let Some(id) = hibernation::tagged_id(&self.state, ws)? else {
-            return Ok(());
-        };
-        self.live()?.leave(&id);
-        Ok(())
-    }
 }
 
 impl Live {
-    /// Rebuilds the stream from the sockets the runtime kept through hibernation. Sockets that
-    /// were closing when the object slept are members until their departure is announced here.
-    fn restore(state: &State, config: Config) -> Result<(Live, Vec<Effect>)> {
-        let mut members = Vec::new();
+    fn restore(state: &State, config: Config) -> Result<Live> {
+        let db = if config.resume_grace_ms > 0 {
+            Some(Db::open(state)?)
+        } else {
+            None
+        };
+        let (key, stored) = match &db {
+            Some(db) => (db.resume_key()?, db.load()?),
+            None => (ResumeKey([0; 32]), Default::default()),
+        };
+        let mut held = Vec::new();
         let mut sockets = HashMap::new();
-        let mut closing = Vec::new();
         for ws in hibernation::sockets(state)? {
-            let Some(identity) = hibernation::identity(&ws)? else {
+            let Some(identity) = hibernation::identity(&ws) else {
                 continue;
             };
-            if identity.gone {
-                continue;
-            }
-            let Some((id, role)) = identity.peer() else {
-                continue;
-            };
-            if !hibernation::is_open(&ws) {
-                closing.push(id.clone());
-            }
-            members.push((id.clone(), role));
-            sockets.insert(id, ws);
+            held.push(HeldSocket {
+                open: hibernation::is_open(&ws),
+                identity: identity.clone(),
+            });
+            sockets.insert(identity.conn, ws);
         }
-        if !members.is_empty() {
-            // Operators (and the hibernation tests) read this to see wake-ups from eviction.
+        if !held.is_empty() || !stored.records.is_empty() {
+            // Operators (and the hibernation tests) read this to see wake-ups and restarts.
             console_log!(
-                "stream woke from hibernation: {} connections",
-                members.len()
+                "stream woke from hibernation: {} connections, {} stored members",
+                held.len(),
+                stored.records.len()
             );
         }
-        let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
-        let (stream, rejected) = Stream::restore(config, members);
+        let now = js_sys::Date::now() as u64;
+        let (engine, outputs) = Engine::restore(config, key, now, held, stored);
         let mut live = Live {
-            stream,
+            engine,
             sockets,
-            flood,
+            db,
         };
-        let mut effects: Vec<Effect> = rejected
-            .into_iter()
-            .map(|id| Effect::Close {
-                to: id,
-                code: ErrorCode::PublisherExists.close_code(),
-                reason: ErrorCode::PublisherExists.code().into(),
-            })
-            .collect();
-        for id in closing {
-            effects.extend(live.take_leave(&id));
-        }
-        Ok((live, effects))
+        live.perform(state, outputs, None);
+        Ok(live)
     }
 
-    /// Removes a member, announcing its departure, and marks its socket so that no later
-    /// wake-up announces it again.
-    fn leave(&mut self, id: &PeerId) {
-        let effects = self.take_leave(id);
-        self.perform(effects);
-    }
-
-    fn take_leave(&mut self, id: &PeerId) -> Vec<Effect> {
-        let Some(role) = self.stream.role_of(id) else {
-            return Vec::new();
+    /// One engine call at the current time.
+    fn call(&mut self, state: &State, input: Input) -> Vec<Output> {
+        // Whole milliseconds since the epoch: far inside u64, never negative.
+        let now = js_sys::Date::now() as u64;
+        let probe = Probe {
+            state,
+            sockets: &self.sockets,
         };
-        let effects = self.stream.leave(id);
-        self.flood.forget(id);
-        if let Some(ws) = self.sockets.remove(id) {
-            let mut gone = Identity::new(id, role);
-            gone.gone = true;
-            if let Err(e) = ws.serialize_attachment(gone) {
-                console_error!("mark departed: {e}");
-            }
-        }
-        effects
+        self.engine.handle(now, input, &probe)
     }
 
-    /// Performs effects in order and returns the ICE requests left to answer (only frames from
-    /// a client produce them, so other callers have none to answer). A send to a socket that has
-    /// gone away fails quietly: its own close event will announce the departure.
-    fn perform(&self, effects: Vec<Effect>) -> Vec<IceAsk> {
+    /// Performs outputs in order and returns the ICE requests left to answer. `current` is the
+    /// socket the event is about when the map may not hold it (a new or closing socket). A
+    /// send to a socket that has gone away fails quietly: its own close event follows.
+    fn perform(
+        &mut self,
+        state: &State,
+        outputs: Vec<Output>,
+        current: Option<(ConnId, &WebSocket)>,
+    ) -> Vec<IceAsk> {
         let mut asks = Vec::new();
         // The JavaScript copy of the last text sent: a publisher's arrival or departure sends
         // the same event to every subscriber, and it needs converting only once.
         let mut last: Option<(String, JsValue)> = None;
-        for effect in effects {
-            match effect {
-                Effect::Send { to, text } => {
-                    let Some(ws) = self.sockets.get(&to) else {
+        for output in outputs {
+            let result = match output {
+                Output::Accept { conn, identity } => match current {
+                    Some((c, ws)) if c == conn => {
+                        let accepted = hibernation::accept(state, ws, &identity);
+                        self.sockets.insert(conn, ws.clone());
+                        accepted
+                    }
+                    _ => Err(Error::RustError("accept without its socket".into())),
+                },
+                Output::Refuse(_) => Ok(()),
+                Output::Send { conn, text } => {
+                    let Some(ws) = self.socket(conn, current) else {
                         continue;
                     };
                     let js = match &last {
@@ -356,26 +317,49 @@ impl Live {
                             js
                         }
                     };
-                    if let Err(e) = glue::send_string(ws.as_ref(), &js) {
-                        console_error!("send to {to}: {}", Error::from(e));
-                    }
+                    glue::send_string(ws.as_ref(), &js).map_err(Error::from)
                 }
-                Effect::Close { to, code, reason } => {
-                    if let Some(ws) = self.sockets.get(&to) {
-                        if let Err(e) = ws.close(Some(code), Some(reason)) {
-                            console_error!("close {to}: {e}");
-                        }
+                Output::SendIce { conn, msg_id } => {
+                    if let Some(id) = self.engine.member_of(conn) {
+                        asks.push(IceAsk {
+                            label: id.as_str().to_owned(),
+                            msg_id,
+                        });
                     }
+                    Ok(())
                 }
-                Effect::SendIceConfiguration { msg_id, .. } => asks.push(IceAsk { msg_id }),
+                Output::Close { conn, code, reason } => match self.socket(conn, current) {
+                    Some(ws) => ws.close(Some(code), Some(reason)),
+                    None => Ok(()),
+                },
+                Output::Mark { conn, identity } => match self.socket(conn, current) {
+                    Some(ws) => hibernation::remember(ws, &identity),
+                    None => Ok(()),
+                },
+                Output::Persist(record) => self.with_db(|db| db.put(&record)),
+                Output::Enqueue(q) => self.with_db(|db| db.enqueue(&q.id, q.seq, &q.text)),
+                Output::Dequeue(id) => self.with_db(|db| db.dequeue(id.as_str())),
+                Output::Forget(id) => self.with_db(|db| db.forget(id.as_str())),
+                Output::Alarm(at) => self.with_db(|db| db.set_alarm(at)),
+            };
+            if let Err(e) = result {
+                console_error!("{e}");
             }
         }
         asks
     }
-}
 
-/// Codes an endpoint may put in a Close frame (RFC 6455 §7.4): 1005, 1006 and 1015 are only
-/// ever reported locally, never sent.
-fn is_sendable_close_code(code: u16) -> bool {
-    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+    fn socket<'a>(
+        &'a self,
+        conn: ConnId,
+        current: Option<(ConnId, &'a WebSocket)>,
+    ) -> Option<&'a WebSocket> {
+        self.sockets
+            .get(&conn)
+            .or(current.filter(|(c, _)| *c == conn).map(|(_, ws)| ws))
+    }
+
+    fn with_db(&self, f: impl FnOnce(&Db) -> Result<()>) -> Result<()> {
+        self.db.as_ref().map_or(Ok(()), f)
+    }
 }

@@ -56,6 +56,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         token: token.as_deref(),
         authorization: authorization.as_deref(),
         now_ms,
+        resume: url::query_param(url.query, "resume").is_some(),
     };
     if url.path == api::ICE_SERVERS_PATH {
         let access = admit_ice_api(

@@ -23,6 +23,25 @@ pub const DEFAULT_FRAME_BURST: u32 = 400;
 /// is closed for flooding (`FLOOD_CLOSE_AFTER`; 0 never closes).
 pub const DEFAULT_FLOOD_CLOSE_AFTER: u32 = 200;
 
+/// Seconds a member that lost its connection stays a member, waiting to resume
+/// (`RESUME_GRACE_SECONDS`; 0 disables resume).
+pub const DEFAULT_RESUME_GRACE_SECONDS: u64 = 20;
+
+/// Bytes of frames queued for a member while it is away (`RESUME_QUEUE_BYTES`): enough for an
+/// offer and its candidates many times over, small enough that an away member costs little.
+pub const DEFAULT_RESUME_QUEUE_BYTES: usize = 256 * 1024;
+
+/// Seconds of silence after which a connection that uses the heartbeat counts as dropped
+/// (`HEARTBEAT_TIMEOUT_SECONDS`; 0 disables the check). Clients ping every 20-30 s.
+pub const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS: u64 = 30;
+
+/// Bytes per second relayed between one subscriber and the publisher in each direction
+/// (`RELAY_BYTES_PER_SECOND`), in bursts of [`DEFAULT_RELAY_BURST_BYTES`]. Negotiating a peer
+/// connection takes tens of kilobytes; a client that stops reading must not make the runtime
+/// buffer megabytes a second for it.
+pub const DEFAULT_RELAY_BYTES_PER_SECOND: u32 = 64 * 1024;
+pub const DEFAULT_RELAY_BURST_BYTES: u32 = 512 * 1024;
+
 /// Settings for one stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -34,6 +53,14 @@ pub struct Config {
     pub frame_rate: Rate,
     /// Dropped frames after which a flooding connection is closed (0: never).
     pub flood_close_after: u32,
+    /// How long an away member waits to resume, in ms (0: resume is off, a drop is a departure).
+    pub resume_grace_ms: u64,
+    /// Most bytes queued for one away member; more is a departure.
+    pub resume_queue_bytes: usize,
+    /// Silence after the last heartbeat or frame that counts as a drop, in ms (0: never).
+    pub heartbeat_timeout_ms: u64,
+    /// Relay byte budget of each subscriber-publisher pair, per direction (amount = bytes).
+    pub relay_budget: Rate,
 }
 
 impl Default for Config {
@@ -43,6 +70,13 @@ impl Default for Config {
             max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
             frame_rate: Rate::per_second(DEFAULT_FRAME_RATE, DEFAULT_FRAME_BURST),
             flood_close_after: DEFAULT_FLOOD_CLOSE_AFTER,
+            resume_grace_ms: DEFAULT_RESUME_GRACE_SECONDS * 1000,
+            resume_queue_bytes: DEFAULT_RESUME_QUEUE_BYTES,
+            heartbeat_timeout_ms: DEFAULT_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+            relay_budget: Rate::per_second(
+                DEFAULT_RELAY_BYTES_PER_SECOND,
+                DEFAULT_RELAY_BURST_BYTES,
+            ),
         }
     }
 }

@@ -7,6 +7,9 @@ use crate::{ErrorCode, PeerId};
 pub enum Effect {
     /// Send this text frame to the connection.
     Send { to: PeerId, text: String },
+    /// Send this relayed `NOTIFY` to the connection: like [`Effect::Send`], but it counts
+    /// against the byte budget between the two members.
+    Relay { to: PeerId, text: String },
     /// Answer `GET /peerconnection`: build the ICE configuration for this connection (which may
     /// mint credentials or ask Cloudflare) and send it with [`crate::peerconnection_frame`].
     SendIceConfiguration {

@@ -72,6 +72,17 @@ pub enum ErrorCode {
     IceUnavailable,
     /// The server could not complete the request (a runtime failure, never the client's input).
     Internal,
+    /// A `resume` value that this stream never issued, already used, or for another mode.
+    ResumeInvalid,
+    /// A `resume` value for a member whose grace period ended (its departure was announced).
+    ResumeExpired,
+    /// This connection was taken over by a resume of the same member on a new connection.
+    Replaced,
+    /// The connection used the heartbeat and then fell silent for longer than the timeout.
+    HeartbeatTimeout,
+    /// A relayed frame passed the byte budget between two members: it is dropped, and a sender
+    /// that keeps at it is closed.
+    RelayBudget,
 }
 
 impl ErrorCode {
@@ -109,6 +120,11 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method-not-allowed",
             ErrorCode::IceUnavailable => "ice-unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::ResumeInvalid => "resume-invalid",
+            ErrorCode::ResumeExpired => "resume-expired",
+            ErrorCode::Replaced => "replaced",
+            ErrorCode::HeartbeatTimeout => "heartbeat-timeout",
+            ErrorCode::RelayBudget => "relay-budget",
         }
     }
 
@@ -154,6 +170,19 @@ impl ErrorCode {
                 "the server's ICE configuration is invalid; its log says which variable"
             }
             ErrorCode::Internal => "the server failed to complete the request",
+            ErrorCode::ResumeInvalid => {
+                "this resume value is not valid here (already used, forged, or for another stream or mode); join afresh"
+            }
+            ErrorCode::ResumeExpired => {
+                "the grace period for this connection has ended; join afresh"
+            }
+            ErrorCode::Replaced => "this connection was replaced by a newer one of the same member",
+            ErrorCode::HeartbeatTimeout => {
+                "no heartbeat or frame arrived within the timeout; resume to continue"
+            }
+            ErrorCode::RelayBudget => {
+                "relayed data passed the byte budget between these two members: the frame was dropped (kept up, the connection is closed)"
+            }
         }
     }
 
@@ -175,7 +204,10 @@ impl ErrorCode {
             | ErrorCode::TokenWrongPath
             | ErrorCode::TokenWrongMode => 401,
             ErrorCode::StreamFull => 503,
-            ErrorCode::ConnectRate | ErrorCode::RateLimited | ErrorCode::Flooding => 429,
+            ErrorCode::ConnectRate
+            | ErrorCode::RateLimited
+            | ErrorCode::Flooding
+            | ErrorCode::RelayBudget => 429,
             ErrorCode::IceUnavailable | ErrorCode::Internal => 500,
             _ => 400,
         }
@@ -203,6 +235,11 @@ impl ErrorCode {
             ErrorCode::StreamFull => 4020,
             ErrorCode::ConnectRate => 4021,
             ErrorCode::Flooding => 4022,
+            ErrorCode::RelayBudget => 4023,
+            ErrorCode::ResumeInvalid => 4030,
+            ErrorCode::ResumeExpired => 4031,
+            ErrorCode::Replaced => 4032,
+            ErrorCode::HeartbeatTimeout => 4033,
             ErrorCode::Internal => 1011,
             _ => 4000,
         }
@@ -246,6 +283,11 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::IceUnavailable,
         ErrorCode::Internal,
+        ErrorCode::ResumeInvalid,
+        ErrorCode::ResumeExpired,
+        ErrorCode::Replaced,
+        ErrorCode::HeartbeatTimeout,
+        ErrorCode::RelayBudget,
     ];
 }
 

@@ -28,6 +28,7 @@ mod base64url;
 mod config;
 mod cors;
 mod effect;
+pub mod engine;
 mod error;
 mod frame;
 pub mod ice;
@@ -36,26 +37,33 @@ mod message;
 mod path;
 mod peer;
 mod policy;
+pub mod record;
+pub mod resume;
 pub mod settings;
 mod stream;
 pub mod token;
 pub mod url;
 
 pub use admission::{admit, admit_ice_api, admit_with, Admitted, Rejection, Request};
+pub use base64url::{decode as base64url_decode, encode as base64url_encode};
 pub use config::{
     Config, ConfigError, DEFAULT_FLOOD_CLOSE_AFTER, DEFAULT_FRAME_BURST, DEFAULT_FRAME_RATE,
     DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_SUBSCRIBERS,
 };
 pub use cors::CorsOrigins;
 pub use effect::{Effect, Refusal};
+pub use engine::{Connect, Engine, Input, Output, Sockets, Status};
 pub use error::ErrorCode;
 pub use frame::{parse_frame, Frame, FrameError, RawObject};
 pub use limits::{FloodGuard, KeyedLimiter, Rate, TokenBucket, Verdict, DEFAULT_MAX_KEYS};
 pub use message::{
-    error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING, HEARTBEAT_PONG,
+    created_frame, error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING,
+    HEARTBEAT_PONG,
 };
 pub use path::{resolve, resolve_within, Mode, StreamKey, MAX_PATH_BYTES};
 pub use peer::{PeerId, Role};
 pub use policy::{Access, Credentials, Policy};
+pub use record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
+pub use resume::{Nonce, ResumeKey};
 pub use settings::Settings;
 pub use stream::Stream;

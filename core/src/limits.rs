@@ -80,6 +80,19 @@ impl TokenBucket {
         }
     }
 
+    /// Takes `n` events' worth (bytes, for a byte budget) if there is that much; `false`
+    /// takes nothing.
+    pub fn take_n(&mut self, rate: Rate, now_ms: u64, n: u64) -> bool {
+        self.refill(rate, now_ms);
+        let cost = rate.cost().saturating_mul(n);
+        if self.level >= cost {
+            self.level -= cost;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Whether the bucket would be full at `now_ms`: forgetting it then changes nothing.
     pub fn is_full_at(&self, rate: Rate, now_ms: u64) -> bool {
         let mut probe = *self;
@@ -146,25 +159,52 @@ impl FloodGuard {
         if peer.bucket.take(rate, now_ms) {
             return Verdict::Pass;
         }
+        self.count_drop(id, now_ms, ErrorCode::RateLimited, ErrorCode::Flooding)
+    }
+
+    /// A frame that passed the rate limit was refused by another budget (`code`, e.g. the
+    /// relay byte budget): it counts as a dropped frame, so a client that keeps at it is
+    /// closed like a flooder, with `close` as the reason.
+    pub fn refuse(
+        &mut self,
+        id: &PeerId,
+        now_ms: u64,
+        code: ErrorCode,
+        close: ErrorCode,
+    ) -> Verdict {
+        self.count_drop(id, now_ms, code, close)
+    }
+
+    fn count_drop(
+        &mut self,
+        id: &PeerId,
+        now_ms: u64,
+        code: ErrorCode,
+        close: ErrorCode,
+    ) -> Verdict {
+        let rate = self.rate;
+        let peer = self.peers.entry(id.clone()).or_insert(PeerBucket {
+            bucket: TokenBucket::full(rate, now_ms),
+            dropped: 0,
+        });
         peer.dropped = peer.dropped.saturating_add(1);
         if self.close_after > 0 && peer.dropped >= self.close_after {
             self.peers.remove(id);
-            let code = ErrorCode::Flooding;
             return Verdict::Expel(vec![
                 Effect::Send {
                     to: id.clone(),
-                    text: error_frame(code, None),
+                    text: error_frame(close, None),
                 },
                 Effect::Close {
                     to: id.clone(),
-                    code: code.close_code(),
-                    reason: code.code().into(),
+                    code: close.close_code(),
+                    reason: close.code().into(),
                 },
             ]);
         }
         Verdict::Drop(vec![Effect::Send {
             to: id.clone(),
-            text: error_frame(ErrorCode::RateLimited, None),
+            text: error_frame(code, None),
         }])
     }
 

@@ -52,6 +52,22 @@ pub fn event_frame(kind: EventKind, id: &str) -> String {
     out
 }
 
+/// The first frame of a connection when resume is on:
+/// `{"method":"EVENT","data":{"type":"created","id":ID,"resumed":true,"resume":VALUE}}`, with
+/// `resumed` only when the connection took over an existing member.
+pub fn created_frame(id: &str, resume: &str, resumed: bool) -> String {
+    let mut out = String::with_capacity(96 + id.len() + resume.len());
+    out.push_str(r#"{"method":"EVENT","data":{"type":"created","id":"#);
+    push_json_string(&mut out, id);
+    if resumed {
+        out.push_str(r#","resumed":true"#);
+    }
+    out.push_str(r#","resume":"#);
+    push_json_string(&mut out, resume);
+    out.push_str("}}");
+    out
+}
+
 /// `{"code":"failed","reason":"<code>: <sentence>"}`, with `msg_id` echoed when given.
 pub fn error_frame(code: ErrorCode, msg_id: Option<&Value>) -> String {
     let reason = json_string(&code.reason());

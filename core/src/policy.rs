@@ -89,6 +89,10 @@ pub struct Credentials<'a> {
     pub authorization: Option<&'a str>,
     /// The current time, in milliseconds since the Unix epoch.
     pub now_ms: u64,
+    /// The request carries a `resume` value. The stream's object checks it and either gives the
+    /// member its place back or refuses the connection (never a fresh join), so a valid value
+    /// needs no token: a member whose token expired during a long session can still resume.
+    pub resume: bool,
 }
 
 impl<'a> Credentials<'a> {
@@ -164,7 +168,7 @@ impl Policy {
             Access::Token => true,
             Access::HashOnly => !is_hash_path(key.as_str()),
         };
-        if !needs_token {
+        if !needs_token || creds.resume {
             return Ok(None);
         }
         let token = creds.token().ok_or(ErrorCode::TokenMissing)?;
@@ -230,6 +234,26 @@ mod tests {
             ..Policy::default()
         }
         .with_secret(Some(SECRET.to_vec()))
+    }
+
+    #[test]
+    fn a_resume_needs_no_token_but_still_the_allowlists() {
+        let mut p = tokens(Access::Token, Access::Token);
+        p.path_prefixes = vec!["/rooms/".into()];
+        let resuming = Credentials {
+            resume: true,
+            ..creds()
+        };
+        assert_eq!(check(&p, "/rooms/a", Mode::Publish, &resuming), Ok(()));
+        assert_eq!(check(&p, "/rooms/a", Mode::Subscribe, &resuming), Ok(()));
+        assert_eq!(
+            check(&p, "/other", Mode::Publish, &resuming),
+            Err(ErrorCode::PathNotAllowed)
+        );
+        assert_eq!(
+            check(&p, "/rooms/a", Mode::Publish, &creds()),
+            Err(ErrorCode::TokenMissing)
+        );
     }
 
     #[test]

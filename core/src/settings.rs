@@ -6,7 +6,9 @@
 //! "Configuration reference" lists every variable in [`VARS`]; a test keeps the two in step.
 
 use crate::config::{
-    DEFAULT_FLOOD_CLOSE_AFTER, DEFAULT_FRAME_BURST, DEFAULT_FRAME_RATE, DEFAULT_MAX_SUBSCRIBERS,
+    DEFAULT_FLOOD_CLOSE_AFTER, DEFAULT_FRAME_BURST, DEFAULT_FRAME_RATE,
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_RELAY_BURST_BYTES,
+    DEFAULT_RELAY_BYTES_PER_SECOND, DEFAULT_RESUME_GRACE_SECONDS, DEFAULT_RESUME_QUEUE_BYTES,
 };
 use crate::ice::{DEFAULT_CLOUDFLARE_API_BASE, DEFAULT_ICE_SERVERS};
 use crate::{Access, Config, ConfigError, Policy, Rate, DEFAULT_MAX_FRAME_BYTES, MAX_PATH_BYTES};
@@ -41,6 +43,10 @@ pub const FRAME_RATE: &str = "FRAME_RATE";
 pub const FRAME_BURST: &str = "FRAME_BURST";
 pub const FLOOD_CLOSE_AFTER: &str = "FLOOD_CLOSE_AFTER";
 pub const IP_CONNECT_RATE: &str = "IP_CONNECT_RATE";
+pub const RESUME_GRACE_SECONDS: &str = "RESUME_GRACE_SECONDS";
+pub const RESUME_QUEUE_BYTES: &str = "RESUME_QUEUE_BYTES";
+pub const HEARTBEAT_TIMEOUT_SECONDS: &str = "HEARTBEAT_TIMEOUT_SECONDS";
+pub const RELAY_BYTES_PER_SECOND: &str = "RELAY_BYTES_PER_SECOND";
 // ICE sources, parsed by `ice::IceSettings`; listed here so the README's reference covers them.
 pub const ICE_SERVERS: &str = "ICE_SERVERS";
 pub const TURN_URLS: &str = "TURN_URLS";
@@ -72,6 +78,10 @@ pub const VARS: &[Var] = &[
     var(FRAME_BURST, "400"),
     var(FLOOD_CLOSE_AFTER, "200"),
     var(IP_CONNECT_RATE, "0"),
+    var(RESUME_GRACE_SECONDS, "20"),
+    var(RESUME_QUEUE_BYTES, "262144"),
+    var(HEARTBEAT_TIMEOUT_SECONDS, "30"),
+    var(RELAY_BYTES_PER_SECOND, "65536"),
     var(ICE_SERVERS, DEFAULT_ICE_SERVERS),
     var(TURN_URLS, "unset"),
     Var {
@@ -209,6 +219,29 @@ impl Settings {
             0,
             1_000_000,
         ));
+        settings.config.resume_grace_ms =
+            number(RESUME_GRACE_SECONDS, DEFAULT_RESUME_GRACE_SECONDS, 0, 3600) * 1000;
+        settings.config.resume_queue_bytes = to_usize(number(
+            RESUME_QUEUE_BYTES,
+            DEFAULT_RESUME_QUEUE_BYTES as u64,
+            1024,
+            16 << 20,
+        ));
+        settings.config.heartbeat_timeout_ms = number(
+            HEARTBEAT_TIMEOUT_SECONDS,
+            DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+            0,
+            3600,
+        ) * 1000;
+        // The burst scales with the rate: eight seconds' worth, as the defaults have it.
+        let relay = to_u32(number(
+            RELAY_BYTES_PER_SECOND,
+            DEFAULT_RELAY_BYTES_PER_SECOND.into(),
+            0,
+            1 << 30,
+        ));
+        let burst = DEFAULT_RELAY_BURST_BYTES / DEFAULT_RELAY_BYTES_PER_SECOND;
+        settings.config.relay_budget = Rate::per_second(relay, relay.saturating_mul(burst));
         let per_minute = to_u32(number(IP_CONNECT_RATE, 0, 0, 1_000_000));
         settings.connect_rate = (per_minute > 0).then(|| Rate::per_minute(per_minute, per_minute));
 

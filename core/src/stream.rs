@@ -113,8 +113,20 @@ impl Stream {
     /// Admits a connection. `created` goes first, then what the newcomer needs to know, then
     /// the announcement to the other side. A refused connection changes nothing.
     pub fn join(&mut self, id: PeerId, role: Role) -> Result<Vec<Effect>, Refusal> {
+        let created = event_frame(EventKind::Created, id.as_str());
+        self.join_with(id, role, created)
+    }
+
+    /// [`Stream::join`] with the newcomer's `created` frame given (the engine adds a resume
+    /// value to it).
+    pub fn join_with(
+        &mut self,
+        id: PeerId,
+        role: Role,
+        created: String,
+    ) -> Result<Vec<Effect>, Refusal> {
         self.check_join(&id, role)?;
-        let mut out = vec![send(&id, event_frame(EventKind::Created, id.as_str()))];
+        let mut out = vec![send(&id, created)];
         match role {
             Role::Publisher => {
                 for sub in &self.subscribers {
@@ -218,7 +230,10 @@ impl Stream {
             };
             return vec![send(from, event_frame(gone, to))];
         };
-        vec![send(target, relay_text(&body, from.as_str()))]
+        vec![Effect::Relay {
+            to: target.clone(),
+            text: relay_text(&body, from.as_str()),
+        }]
     }
 }
 

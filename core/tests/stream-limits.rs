@@ -11,7 +11,9 @@ fn texts_to(effects: &[Effect], who: &str) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Send { to, text } if to.as_str() == who => Some(text.clone()),
+            Effect::Send { to, text } | Effect::Relay { to, text } if to.as_str() == who => {
+                Some(text.clone())
+            }
             _ => None,
         })
         .collect()

@@ -7,8 +7,10 @@ import { rawUpgrade, frameReader, clientFrame } from '../support/raw.mjs';
 
 let server;
 let n = 0;
+// A connection cut without a close frame waits out the resume grace period before its departure
+// is announced: one second here, so the announcement comes within each wait below.
 before(async () => {
-  server = await startServer();
+  server = await startServer({ bindings: { RESUME_GRACE_SECONDS: '1' } });
 });
 after(() => server.stop());
 

@@ -8,7 +8,9 @@ import readline from 'node:readline';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number }} [options]
+ * `persist` names a folder for the Durable Objects' storage, so a test can stop the runtime and
+ * start a new one on the same state (a restart, as a deploy does).
+ * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number, persist?: string, port?: number }} [options]
  * @returns {Promise<{ url: URL, wsBase: string, logs: string[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, nextLog: (re: RegExp, ms?: number) => Promise<string>, stop: () => Promise<void> }>}
  */
 export async function startServer(options = {}) {
@@ -22,13 +24,15 @@ export async function startServer(options = {}) {
   };
   const mf = new Miniflare({
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     modules: true,
     scriptPath: options.scriptPath ?? path.join(root, 'build/index.js'),
     ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-20',
-    durableObjects: { STREAMS: 'StreamObject' },
+    // SQLite-backed, as wrangler.toml's migration declares: resume keeps members there.
+    durableObjects: { STREAMS: { className: 'StreamObject', useSQLite: true } },
+    ...(options.persist ? { durableObjectsPersist: options.persist } : {}),
     assets: { directory: path.join(root, 'public'), routerConfig: { has_user_worker: true } },
     bindings: options.bindings ?? {},
     cf: false,

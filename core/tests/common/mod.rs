@@ -51,7 +51,7 @@ impl Harness {
     pub fn deliver(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Send { to, text } => {
+                Effect::Send { to, text } | Effect::Relay { to, text } => {
                     let frame: Value = serde_json::from_str(&text)
                         .unwrap_or_else(|e| panic!("server sent invalid JSON {text:?}: {e}"));
                     self.push(to, Received::Frame(frame));

@@ -534,7 +534,7 @@ impl Model {
                     }
                     wanted += 1;
                 }
-                Effect::Send { to, text } => {
+                Effect::Send { to, text } | Effect::Relay { to, text } => {
                     if self.receive(to.as_str(), &text, &expect)? {
                         wanted += 1;
                     }
