@@ -18,6 +18,8 @@
  * @property {number} [heartbeatTimeoutMs] How long after a `ping` the connection may stay silent
  *   (no `pong`, no frame) before it is treated as dead and resumed. Default: `heartbeatMs`, at
  *   most 10 s.
+ * @property {number} [connectTimeoutMs=10000] How long an attempt may take to get `created`
+ *   before it is given up and retried (a lost network can leave a handshake hanging).
  * @property {number} [requestTimeoutMs=10000] How long `getConfiguration()` waits for an answer.
  * @property {number} [maxQueuedFrames=256] NOTIFYs kept while resuming, sent once resumed.
  * @property {typeof WebSocket} [WebSocket] The WebSocket class, where there is no global one.
@@ -80,7 +82,7 @@ export const CLOSE = Object.freeze({
   HEARTBEAT_TIMEOUT: 4033,
 });
 
-/** The close code this client uses when it gives up on a silent connection. */
+/** The close code this client uses when it gives up on a silent or stuck connection. */
 export const HEARTBEAT_TIMEOUT_CLOSE = 4900;
 
 const RESUME_REFUSALS = new Set(['resume-expired', 'resume-invalid']);
@@ -103,6 +105,7 @@ export class StreamClient extends EventTarget {
   #outbox = [];
   #pingTimer = null;
   #silenceTimer = null;
+  #connectTimer = null;
 
   /**
    * @param {string | URL} url the stream: a path (`/streams/demo`, on `options.server` or else
@@ -124,6 +127,7 @@ export class StreamClient extends EventTarget {
       minBackoffMs: 500,
       maxBackoffMs: 15_000,
       heartbeatMs: 0,
+      connectTimeoutMs: 10_000,
       requestTimeoutMs: 10_000,
       maxQueuedFrames: 256,
       ...rest,
@@ -167,6 +171,11 @@ export class StreamClient extends EventTarget {
       if (ws === this.#live) this.onMessage(e.data);
     });
     ws.addEventListener('close', (e) => this.onClose(ws, e.code, e.reason));
+    // A close always follows an error; listening keeps EventEmitter-based sockets (npm `ws`)
+    // from throwing it.
+    ws.addEventListener('error', () => {});
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = setTimeout(() => this.giveUp(ws, 'connect timeout'), this.options.connectTimeoutMs);
     return this;
   }
 
@@ -279,6 +288,7 @@ export class StreamClient extends EventTarget {
 
   /** @private */
   onCreated({ id, resumed, resume }) {
+    clearTimeout(this.#connectTimer);
     this.#resume = typeof resume === 'string' && resume ? resume : null;
     this.attempt = 0;
     if (resumed === true && this.#resuming && id === this.id) {
@@ -304,6 +314,7 @@ export class StreamClient extends EventTarget {
   onClose(ws, code, reason) {
     if (ws !== this.#live) return;
     this.#live = null;
+    clearTimeout(this.#connectTimer);
     this.stopHeartbeat();
     for (const { reject, timer } of this.pending.values()) {
       clearTimeout(timer);
@@ -368,7 +379,7 @@ export class StreamClient extends EventTarget {
       if (ws.readyState !== 1) return;
       ws.send('ping');
       // The server answers `ping` without waking the stream; silence after it means a dead path.
-      this.#silenceTimer ??= setTimeout(() => this.giveUp(ws), silence);
+      this.#silenceTimer ??= setTimeout(() => this.giveUp(ws, 'heartbeat timeout'), silence);
     }, every);
   }
 
@@ -379,14 +390,15 @@ export class StreamClient extends EventTarget {
   }
 
   /**
-   * Treats a silent socket as closed now: a dead TCP path can take minutes to report its close,
-   * and the resume should not wait for it. Its late events are ignored.
+   * Treats a silent or stuck socket as closed now: a dead TCP path can take minutes to report
+   * its close, and the resume should not wait for it. Its late events are ignored.
    * @private
    */
-  giveUp(ws) {
-    this.onClose(ws, HEARTBEAT_TIMEOUT_CLOSE, 'heartbeat timeout');
+  giveUp(ws, reason) {
+    if (ws !== this.#live) return;
+    this.onClose(ws, HEARTBEAT_TIMEOUT_CLOSE, reason);
     try {
-      ws.close(HEARTBEAT_TIMEOUT_CLOSE, 'heartbeat timeout');
+      ws.close(HEARTBEAT_TIMEOUT_CLOSE, reason);
     } catch {
       // Already closing.
     }

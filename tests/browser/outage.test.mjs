@@ -1,12 +1,16 @@
 // Signaling outages under live media (issue 10): each page that is cut reaches the server
 // through its own TCP proxy (tests/support/tcp-proxy.mjs). With resume, media keeps flowing
-// through a 5 s outage and the pages keep their ids and RTCPeerConnections, renegotiating
-// nothing; without it, the pages reset cleanly and media comes back.
+// through a 5 s outage and through a restart of the runtime, and the pages keep their ids and
+// RTCPeerConnections, renegotiating nothing; without it, the pages reset cleanly and media
+// comes back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startServer } from '../support/server.mjs';
 import { startProxy } from '../support/tcp-proxy.mjs';
-import { launchBrowser, waitForStatus, waitForMedia } from '../support/browser.mjs';
+import { launchBrowser, waitForStatus, waitForMedia, inboundBytes, mediaGrows } from '../support/browser.mjs';
 
 let server;
 let noResume;
@@ -42,9 +46,16 @@ let n = 0;
 /** Opens the app at `origin` (the server's, or a proxy's in front of it). */
 async function openAt(origin, query) {
   const context = await browser.newContext();
+
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
   await page.goto(`${origin}/${query}`);
+  // Every signaling state with the page's clock, for the failure messages.
+  await page.waitForFunction(() => window.namedStreams.client);
+  await page.evaluate(() => {
+    window.__states = [];
+    window.namedStreams.client.on('state', ({ state }) => window.__states.push([Math.round(performance.now()), state]));
+  });
   return page;
 }
 async function proxyFor(srv) {
@@ -82,50 +93,14 @@ const samePeers = (page) =>
     );
   });
 
-/** Inbound bytes of a subscriber page, summed over audio and video. */
-const inbound = (page) =>
-  page.evaluate(async () => {
-    const [peer] = window.namedStreams.mesh.peers.values();
-    if (!peer) return 0;
-    let bytes = 0;
-    (await peer.pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp') bytes += s.bytesReceived;
-    });
-    return bytes;
-  });
-
-/** Waits until the page's inbound bytes exceed `than`, at least `ms` of the page's clock later. */
-async function grows(page, than, ms = 1000) {
-  await page.evaluate((wait) => {
-    window.__growFrom = performance.now() + wait;
-  }, ms);
-  await page.waitForFunction(
-    async (prev) => {
-      if (performance.now() < window.__growFrom) return false;
-      const [peer] = window.namedStreams.mesh.peers.values();
-      if (!peer) return false;
-      let bytes = 0;
-      (await peer.pc.getStats()).forEach((s) => {
-        if (s.type === 'inbound-rtp') bytes += s.bytesReceived;
-      });
-      return bytes > prev;
-    },
-    than,
-    { polling: 200, timeout: 10_000 },
-  );
-  return inbound(page);
-}
-
 const signaling = (page) => page.getAttribute('body', 'data-signaling');
+const stateLog = (page) => page.evaluate(() => `states at ${Math.round(performance.now())} ms: ${JSON.stringify(window.__states)}`);
 const waitSignaling = (page, state, timeout = 15_000) =>
   page.waitForFunction((s) => document.body.dataset.signaling === s, state, { timeout });
 const clientId = (page) => page.evaluate(() => window.namedStreams.client.id);
 
-test('a 5 s signaling outage: media flows throughout, ids and peer connections are kept', async (t) => {
-  if (!serverResumes) {
-    t.skip('the server does not offer resume yet (created has no resume value)');
-    return;
-  }
+test('a 5 s signaling outage: media flows throughout, ids and peer connections are kept', async () => {
+  assert.ok(serverResumes, 'the server offers resume (created carries a resume value)');
   const path = `/browser/outage-${++n}`;
   const q = (mode) => `?${mode}=${encodeURIComponent(path)}&ice=none&heartbeat=1`;
   const pubProxy = await proxyFor(server);
@@ -146,13 +121,15 @@ test('a 5 s signaling outage: media flows throughout, ids and peer connections a
     // The publisher's connection is reset; the subscriber's goes silent.
     pubProxy.cut();
     subProxy.freeze();
-    const bytes = [await inbound(cutSub), await inbound(steadySub)];
+    const cutAt = Date.now();
+    // Both subscribers' media grows through every second of the outage.
+    let bytes = await Promise.all([cutSub, steadySub].map(inboundBytes));
     for (let second = 1; second <= 5; second++) {
-      for (const [i, page] of [cutSub, steadySub].entries()) bytes[i] = await grows(page, bytes[i]);
+      bytes = await Promise.all([cutSub, steadySub].map((page, i) => mediaGrows(page, bytes[i], { atLeastMs: 1000, timeout: 5000 })));
       if (second === 3) {
         // By now both have noticed (the subscriber through its 1 s heartbeat) and are resuming.
-        assert.equal(await signaling(publisher), 'resuming');
-        assert.equal(await signaling(cutSub), 'resuming');
+        assert.equal(await signaling(publisher), 'resuming', `publisher ${await stateLog(publisher)} ${Date.now() - cutAt} ms after the cut`);
+        assert.equal(await signaling(cutSub), 'resuming', `subscriber ${await stateLog(cutSub)} ${Date.now() - cutAt} ms after the cut`);
       }
     }
     pubProxy.heal();
@@ -162,7 +139,7 @@ test('a 5 s signaling outage: media flows throughout, ids and peer connections a
 
     assert.deepEqual(await Promise.all(pages.map(clientId)), ids, 'an id changed');
     for (const page of pages) assert.equal(await samePeers(page), true, 'a peer connection was replaced or renegotiated');
-    for (const page of [cutSub, steadySub]) await grows(page, await inbound(page));
+    for (const page of [cutSub, steadySub]) await mediaGrows(page, await inboundBytes(page), { atLeastMs: 1000 });
     const states = await Promise.all(pages.map((p) => p.evaluate(() => window.namedStreams.client.state)));
     assert.deepEqual(states, ['connected', 'connected', 'connected']);
 
@@ -206,5 +183,44 @@ test('without resume, a cut publisher joins afresh and every page resets cleanly
     }
   } finally {
     await Promise.all(pages.map((p) => p.context().close()));
+  }
+});
+
+test('a runtime restart with the pages open: media flows on, ids and peer connections are kept', async () => {
+  assert.ok(serverResumes, 'the server offers resume (created carries a resume value)');
+  // A runtime of its own, on a state folder that outlives it, restarted on the same port.
+  const state = await mkdtemp(path.join(tmpdir(), 'outage-restart-'));
+  let runtime = await startServer({ persist: state });
+  const port = Number(runtime.url.port);
+  const streamPath = `/browser/outage-${++n}`;
+  const q = (mode) => `?${mode}=${encodeURIComponent(streamPath)}&ice=none&heartbeat=1`;
+  const pages = [];
+  try {
+    const publisher = await openAt(runtime.url.origin, q('publish'));
+    pages.push(publisher);
+    await waitForStatus(publisher, 'live');
+    const subs = [await openAt(runtime.url.origin, q('subscribe')), await openAt(runtime.url.origin, q('subscribe'))];
+    pages.push(...subs);
+    for (const page of subs) await waitForMedia(page);
+    const ids = await Promise.all(pages.map(clientId));
+    for (const page of pages) await markPeers(page);
+
+    await runtime.stop();
+    for (const page of pages) await waitSignaling(page, 'resuming');
+    let bytes = await Promise.all(subs.map(inboundBytes));
+    bytes = await Promise.all(subs.map((page, i) => mediaGrows(page, bytes[i], { atLeastMs: 1000, timeout: 5000 })));
+    runtime = await startServer({ persist: state, port });
+    for (const page of pages) await waitSignaling(page, 'connected');
+
+    assert.deepEqual(await Promise.all(pages.map(clientId)), ids, 'an id changed');
+    for (const page of pages) assert.equal(await samePeers(page), true, 'a peer connection was replaced or renegotiated');
+    await Promise.all(subs.map((page, i) => mediaGrows(page, bytes[i], { atLeastMs: 1000 })));
+    const late = await openAt(runtime.url.origin, q('subscribe'));
+    pages.push(late);
+    await waitForMedia(late);
+  } finally {
+    await Promise.all(pages.map((p) => p.context().close()));
+    await runtime.stop().catch(() => {}); // already stopped if the restart failed
+    await rm(state, { recursive: true, force: true });
   }
 });

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
+import net from 'node:net';
 import { WebSocket } from 'ws';
 import { startFakeStreams } from '../support/fake-streams.mjs';
 import { connect, CLOSE } from '../../public/js/streams-client.js';
@@ -217,4 +218,34 @@ test('close() while resuming ends it: no more attempts', async () => {
   assert.equal(client.state, 'closed');
   assert.deepEqual(states(log), ['connected', 'resuming', 'closed']);
   assert.equal(client.notify('p', {}), false);
+});
+
+test('an attempt whose handshake hangs is given up and retried', async () => {
+  // A server that accepts TCP connections and never answers.
+  const accepted = [];
+  const silent = net.createServer((socket) => accepted.push(socket));
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const client = connect('/hang', 'subscribe', {
+      server: `http://127.0.0.1:${silent.address().port}`,
+      connectTimeoutMs: 100,
+      minBackoffMs: 10,
+      maxBackoffMs: 20,
+      WebSocket,
+    });
+    clients.push(client);
+    const closes = [];
+    await new Promise((resolve) =>
+      client.on('close', (detail) => {
+        closes.push(detail);
+        if (closes.length === 2) resolve();
+      }),
+    );
+    client.close();
+    assert.deepEqual(closes[0], { code: 4900, reason: 'connect timeout', willReconnect: true, resuming: false });
+    assert.ok(accepted.length >= 2, 'it tried again');
+  } finally {
+    for (const socket of accepted) socket.destroy();
+    silent.close();
+  }
 });
