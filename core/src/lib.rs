@@ -54,16 +54,20 @@ pub use cors::CorsOrigins;
 pub use effect::{Effect, Refusal};
 pub use engine::{Connect, Engine, Input, Output, Sockets, Status};
 pub use error::ErrorCode;
-pub use frame::{parse_frame, Frame, FrameError, RawObject};
-pub use limits::{FloodGuard, KeyedLimiter, Rate, TokenBucket, Verdict, DEFAULT_MAX_KEYS};
+pub use frame::{parse_frame, Frame, FrameError, MsgId, RawObject};
+pub use ice::IceSettings;
+pub use limits::{
+    client_key, FloodGuard, KeyedLimiter, Rate, TokenBucket, Verdict, DEFAULT_MAX_KEYS,
+};
 pub use message::{
     created_frame, error_frame, event_frame, peerconnection_frame, EventKind, HEARTBEAT_PING,
     HEARTBEAT_PONG,
 };
+pub use path::{is_reserved, RESERVED_SEGMENTS};
 pub use path::{resolve, resolve_within, Mode, StreamKey, MAX_PATH_BYTES};
 pub use peer::{PeerId, Role};
-pub use policy::{Access, Credentials, Policy};
+pub use policy::{Access, Credentials, Passed, Policy};
 pub use record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
 pub use resume::{Nonce, ResumeKey};
-pub use settings::Settings;
+pub use settings::{IceGrant, Settings, TurnAccess};
 pub use stream::Stream;
