@@ -2,9 +2,10 @@
 //! (`tests/fixtures/stream-paths.json`, also read by `tests/client/paths.test.mjs`): every path
 //! the page sends is one the server accepts, and everything the page refuses the server refuses
 //! with the same code, except the cases marked `coreStillAccepts` (the page is stricter there).
+//! Reserved first segments (`/api/`, asset folders) are listed in the fixture too.
 
 use serde_json::Value;
-use streams_core::{resolve_within, ErrorCode, Mode};
+use streams_core::{is_reserved, resolve_within, ErrorCode, Mode, RESERVED_SEGMENTS};
 
 const FIXTURE: &str = include_str!("../../tests/fixtures/stream-paths.json");
 /// The page's default limit: the largest `MAX_PATH_BYTES` a deployment can set.
@@ -39,8 +40,11 @@ fn cases() -> Vec<Case> {
 }
 
 /// The server's verdict on a path, whatever the mode: hash paths are valid for one mode only,
-/// and that is not a question of the path's shape.
+/// and that is not a question of the path's shape. Reserved paths come first, as in admission.
 fn verdict(path: &str, max_bytes: usize) -> Result<(), &'static str> {
+    if is_reserved(path) {
+        return Err(ErrorCode::NotFound.code());
+    }
     let publish = resolve_within(path, Mode::Publish, max_bytes);
     let subscribe = resolve_within(path, Mode::Subscribe, max_bytes);
     match (publish, subscribe) {
@@ -112,11 +116,28 @@ fn codes_in_the_fixture_are_the_servers() {
     for case in cases() {
         if let Some(code) = &case.refused {
             assert!(
-                [ErrorCode::InvalidPath, ErrorCode::PathTooLong]
-                    .iter()
-                    .any(|c| c.code() == code),
+                [
+                    ErrorCode::InvalidPath,
+                    ErrorCode::PathTooLong,
+                    ErrorCode::HashPrefixVariant,
+                    ErrorCode::NotFound,
+                ]
+                .iter()
+                .any(|c| c.code() == code),
                 "{code}"
             );
         }
     }
+}
+
+#[test]
+fn the_reserved_segments_are_the_servers() {
+    let doc: Value = serde_json::from_str(FIXTURE).expect("the fixture is JSON");
+    let listed: Vec<&str> = doc["reservedSegments"]
+        .as_array()
+        .expect("reservedSegments is a list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(listed, RESERVED_SEGMENTS);
 }

@@ -218,6 +218,7 @@ export class StreamClient extends EventTarget {
   close(code = 1000, reason = '') {
     this.closedByUser = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.#connectTimer);
     this.stopHeartbeat();
     this.#outbox = [];
     const ws = this.#live;
@@ -446,10 +447,16 @@ export function connect(url, mode, options) {
 /** The longest path any deployment accepts (`MAX_PATH_BYTES` can be raised up to this). */
 export const MAX_PATH_BYTES_LIMIT = 2048;
 
+/**
+ * First path segments that are never streams: the server's HTTP API and the page's asset
+ * folders (core/src/path.rs `RESERVED_SEGMENTS`; the shared fixture checks both lists agree).
+ */
+export const RESERVED_SEGMENTS = Object.freeze(['api', 'js']);
+
 /** A stream path this client will not connect to, with the server's code for the same refusal. */
 export class StreamPathError extends Error {
   /**
-   * @param {'invalid-path' | 'path-too-long'} code
+   * @param {'invalid-path' | 'path-too-long' | 'hash-prefix-variant' | 'not-found'} code
    * @param {string} sentence
    */
   constructor(code, sentence) {
@@ -515,6 +522,10 @@ export function normalizePath(input, { maxBytes = MAX_PATH_BYTES_LIMIT } = {}) {
  * @param {number} maxBytes
  */
 function checkPath(path, maxBytes) {
+  const first = firstSegment(path);
+  if (first !== null && RESERVED_SEGMENTS.includes(first)) {
+    throw new StreamPathError('not-found', `Paths under /${first}/ belong to the server, not to streams.`);
+  }
   if (path.length > maxBytes) throw new StreamPathError('path-too-long', `A stream path is at most ${maxBytes} bytes.`);
   if (path.length < 2 || !path.startsWith('/')) throw refuse('A stream path is "/" followed by a name.');
   if (!/^[\x21-\x7e]+$/.test(path)) throw refuse('A stream path cannot contain spaces or control characters.');
@@ -527,6 +538,17 @@ function checkPath(path, maxBytes) {
   // Checked after decoding, so `%5C` and `%2F%2F` are refused like the characters they spell.
   if (decoded.includes('\\')) throw refuse('A stream path cannot contain "\\".');
   if (decoded.includes('//')) throw refuse('A stream path cannot contain "//".');
+  // It would look like a hash path to people and be a plain one to the server.
+  const raw = path.slice(1).split('/')[0];
+  if ((first === 'sha1' || first === 'sha256') && raw !== first) {
+    throw new StreamPathError('hash-prefix-variant', `A hash path starts with /${first}/ spelled exactly so.`);
+  }
+}
+
+/** The first segment of a path, percent-decoded, ASCII letters in lower case; null if undecodable. */
+function firstSegment(path) {
+  const decoded = percentDecode(path.slice(1).split('/')[0]);
+  return decoded === null ? null : decoded.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /** Decodes `%XX` escapes; null when one is malformed or the bytes are not UTF-8. */

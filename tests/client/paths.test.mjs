@@ -10,6 +10,7 @@ import {
   StreamClient,
   StreamPathError,
   MAX_PATH_BYTES_LIMIT,
+  RESERVED_SEGMENTS,
 } from '../../public/js/streams-client.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/stream-paths.json', import.meta.url), 'utf8'));
@@ -33,6 +34,10 @@ test('every shared case: the page accepts exactly the listed paths and refuses t
       assert.equal(normalizePath(path, options), path);
     }
   }
+});
+
+test('the reserved first segments are the server\'s (core/tests/page-paths.rs checks its side)', () => {
+  assert.deepEqual([...RESERVED_SEGMENTS], fixture.reservedSegments);
 });
 
 test('text that is not a Unicode string is refused', () => {
@@ -68,7 +73,12 @@ test('the client connects to a path on its own origin only, or to the URL it is 
     }
     close() {}
   }
-  const client = (target, options = {}) => new StreamClient(target, 'subscribe', { WebSocket: FakeSocket, ...options }).connect();
+  const made = [];
+  const client = (target, options = {}) => {
+    const c = new StreamClient(target, 'subscribe', { WebSocket: FakeSocket, ...options });
+    made.push(c);
+    return c.connect();
+  };
 
   client('/streams/demo', { server: 'https://streams.example' });
   client('streams/demo', { server: new URL('http://127.0.0.1:9/x?y') });
@@ -88,4 +98,6 @@ test('the client connects to a path on its own origin only, or to the URL it is 
   // Node has no page origin: a path needs the server named.
   assert.throws(() => client('/streams/demo'), TypeError);
   assert.equal(opened.length, 3);
+  // The fake sockets never open: stop the clients from trying again.
+  for (const c of made) c.close();
 });
