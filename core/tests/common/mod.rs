@@ -1,5 +1,6 @@
 //! An in-process harness: one `Stream`, a mailbox per peer, no runtime.
 #![allow(dead_code)]
+#![cfg(test)] // marks the helpers as test code for clippy.toml's exemptions
 
 use std::collections::HashMap;
 

@@ -131,7 +131,7 @@ pub fn bad_frame(kind: usize) -> (String, ErrorCode, Option<Value>) {
     frames
         .into_iter()
         .nth(kind % BAD_FRAME_KINDS - 1)
-        .unwrap_or_else(|| unreachable!("{kind} of {n}"))
+        .unwrap_or_else(|| panic!("no bad frame kind {kind} of {n}"))
 }
 
 pub const BAD_FRAME_KINDS: usize = 13;
