@@ -3,6 +3,7 @@
 //! the page sends is one the server accepts, and everything the page refuses the server refuses
 //! with the same code, except the cases marked `coreStillAccepts` (the page is stricter there).
 //! Reserved first segments (`/api/`, asset folders) are listed in the fixture too.
+#![cfg(test)] // marks the helpers as test code for clippy.toml's exemptions
 
 use serde_json::Value;
 use streams_core::{is_reserved, resolve_within, ErrorCode, Mode, RESERVED_SEGMENTS};
