@@ -43,6 +43,9 @@ const IN_FLIGHT_MS = 300;
 const ALARM_LAG_MS = 500;
 // Past the grace period by this much, a member has certainly departed: a resume is refused.
 const SURELY_GONE_MS = 2_000;
+// A relay has arrived this long after it was sent (on this machine it takes well under 1 ms), so
+// one sent this long before its target left must have reached it.
+const SETTLED_MS = 2_000;
 // Clock granularity between this process and the runtime.
 const SLACK_MS = 100;
 const WOKE = /stream woke from hibernation: (\d+) connections/;
@@ -182,6 +185,7 @@ class SoakClient {
     this.state = 'live';
     this.dropAt = undefined;
     this.lastLeave = undefined; // 'close' | 'drop'
+    this.leftAt = undefined; // when it last left or dropped
     this.resets = []; // when this member's connections were reset
     this.subscribers = new Set(); // the publisher's view
     this.publisher = null; // a subscriber's view
@@ -232,6 +236,7 @@ class SoakClient {
   leave() {
     this.state = 'gone';
     this.lastLeave = 'close';
+    this.leftAt = Date.now();
     counts.leaves.clean++;
     this.conn.drop();
   }
@@ -243,6 +248,7 @@ class SoakClient {
     this.state = 'away';
     this.dropAt = now;
     this.lastLeave = 'drop';
+    this.leftAt = now;
     counts.leaves[conn.way]++;
     counts.fates[fate]++;
     if (conn.way === 'reset') {
@@ -563,15 +569,15 @@ function viewErrors() {
 }
 
 /**
- * Every relay to a member that is still there at the end must have arrived exactly once (so
- * across its resumes too), unless it was in flight around a reset of its sender's or its
- * target's socket.
+ * Every relay to a member that is still there at the end (or that left well after it was sent)
+ * must have arrived exactly once, across its resumes too, unless it was in flight around a
+ * reset of its sender's or its target's socket.
  */
 function checkRelays() {
   let checked = 0;
   for (const [n, r] of relays) {
     const target = clients.get(r.to);
-    if (target?.state !== 'live') continue;
+    if (target?.state !== 'live' && !(r.sentAt < target?.leftAt - SETTLED_MS)) continue;
     const fromReset = r.fromConn.resetAt !== undefined && r.sentAt >= r.fromConn.resetAt - IN_FLIGHT_MS;
     const toReset = target.resets.some((t) => Math.abs(r.sentAt - t) <= IN_FLIGHT_MS);
     if (fromReset || toReset) {
