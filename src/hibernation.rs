@@ -6,7 +6,9 @@
 //! `glue` instead. A socket's one record is its attachment ([`Identity`]); its number is cached
 //! on the JavaScript object while the object is awake.
 
-use streams_core::{ConnId, Identity, Record, ResumeKey, Stored, HEARTBEAT_PING, HEARTBEAT_PONG};
+use streams_core::{
+    ConnId, IceGrant, Identity, Record, ResumeKey, Stored, HEARTBEAT_PING, HEARTBEAT_PONG,
+};
 use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Error, Result, State, WebSocket, WebSocketRequestResponsePair};
 
@@ -49,6 +51,15 @@ pub fn sockets(state: &State) -> Result<Vec<WebSocket>> {
 /// version of the Worker, which a deploy will have closed anyway).
 pub fn identity(ws: &WebSocket) -> Option<Identity> {
     ws.deserialize_attachment().ok().flatten()
+}
+
+/// Whether the socket's connection may have TURN credentials (the router's grant, kept in its
+/// attachment); not, if the attachment is unreadable.
+pub fn ice_grant(ws: &WebSocket) -> IceGrant {
+    match identity(ws) {
+        Some(identity) if identity.turn => IceGrant::WithTurn,
+        _ => IceGrant::StaticOnly,
+    }
 }
 
 /// The number of the socket: cached while awake, from the attachment after a wake-up.

@@ -1,55 +1,139 @@
-//! Builds ICE configurations from the deployment's variables and secrets, calling Cloudflare's
-//! TURN API when it is configured. Shared by `GET /peerconnection` on the WebSocket and the
+//! Builds ICE configurations from the deployment's settings, calling Cloudflare's TURN API when
+//! it is configured. Shared by `GET /peerconnection` on the WebSocket and the
 //! `GET /api/ice-servers` HTTP endpoint.
+//!
+//! Cloudflare's answer is kept per isolate for a fraction of its lifetime, and at most one call
+//! is in flight at a time. Whoever asks meanwhile waits for that call's answer to reach the
+//! cache, checking on a timer of its own: a request may not touch another request's I/O (the
+//! runtime refuses it, and a shared future would do so), so waiters share data, never futures.
+//! A burst of requests, or a client asking on every frame, costs one call.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use streams_core::ice::{parse_cloudflare_response, IceConfiguration, IceSettings};
-use streams_core::ConfigError;
+use streams_core::ice::{
+    parse_cloudflare_response, Cached, CloudflareCache, CloudflareRequest, CloudflareServers,
+    IceConfiguration,
+};
+use streams_core::{ConfigError, IceGrant, IceSettings, Settings};
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{console_error, js_sys, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
 /// Cloudflare usually answers in tens of milliseconds; past this the other sources answer alone.
 const CLOUDFLARE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The ICE sources of this deployment, or why they are unusable.
+/// A call older than this is presumed lost (its request was cancelled) and another may start.
+const CALL_ABANDONED_MS: u64 = 4_000;
+
+/// How often a request waiting on another's call looks at the cache.
+const WAIT_STEP: Duration = Duration::from_millis(20);
+
+#[derive(Default)]
+struct Cloudflare {
+    cache: CloudflareCache,
+    /// When the call in flight started, if one is.
+    in_flight_since: Option<u64>,
+}
+
+thread_local! {
+    static CLOUDFLARE: RefCell<Cloudflare> = RefCell::default();
+}
+
+/// The ICE sources of this deployment, as this isolate's settings describe them.
 pub struct IceService {
-    settings: Result<IceSettings, ConfigError>,
+    settings: Rc<Settings>,
 }
 
 impl IceService {
-    /// Reads every ICE variable and secret once; a bad one is logged here, at start-up, and
-    /// reported to every client that asks, rather than silently replaced by a default.
+    /// Takes the isolate's settings (parsed, and any problem logged, once per isolate).
     pub fn from_env(env: &Env) -> Self {
-        let lookup = |name: &str| crate::settings::read(env, name);
-        let settings = IceSettings::from_vars(&lookup);
-        if let Err(e) = &settings {
-            console_error!("ICE configuration is invalid: {e}");
+        Self {
+            settings: crate::settings::shared(env),
         }
-        Self { settings }
     }
 
-    /// A configuration for one client; `label` goes into minted TURN usernames.
-    pub async fn configuration(&self, label: &str) -> Result<IceConfiguration, ConfigError> {
-        let settings = self.settings.as_ref().map_err(Clone::clone)?;
-        let cloudflare = match settings.cloudflare_request() {
-            Some(request) => match ask_cloudflare(&request).await {
-                Ok(servers) => Some(servers),
-                Err(e) => {
-                    console_error!("Cloudflare TURN unavailable, answering without it: {e}");
-                    None
-                }
-            },
-            None => None,
-        };
-        let now_unix = Date::now().as_millis() / 1000;
+    /// A configuration for one client; `label` goes into minted TURN usernames. With
+    /// [`IceGrant::StaticOnly`] it is the static entries alone, and nothing is minted or asked.
+    pub async fn configuration(
+        &self,
+        label: &str,
+        grant: IceGrant,
+    ) -> Result<IceConfiguration, ConfigError> {
+        let settings = self.settings.ice.as_ref().map_err(Clone::clone)?;
+        if grant == IceGrant::StaticOnly {
+            return Ok(settings.static_configuration());
+        }
+        let cloudflare = cloudflare_servers(settings).await;
+        let now_unix = now_ms() / 1000;
         Ok(settings.configuration(label, now_unix, cloudflare))
     }
 }
 
+/// Whole milliseconds since the epoch: far inside u64, never negative.
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// What a request should do about Cloudflare right now.
+enum Step {
+    Done(Option<CloudflareServers>),
+    Wait,
+    Call,
+}
+
+/// Cloudflare's servers from the cache, from the call in flight, or from a new call.
+async fn cloudflare_servers(settings: &IceSettings) -> Option<CloudflareServers> {
+    let request = settings.cloudflare_request()?;
+    let ttl_secs = settings.cloudflare_ttl_secs()?;
+    let started = now_ms();
+    let deadline = started + CALL_ABANDONED_MS;
+    loop {
+        let now = now_ms();
+        let step = CLOUDFLARE.with(|cell| {
+            let mut state = cell.borrow_mut();
+            match state.cache.lookup(now) {
+                Cached::Fresh(servers) => return Step::Done(Some(servers)),
+                Cached::RecentFailure => return Step::Done(None),
+                Cached::Stale => {}
+            }
+            match state.in_flight_since {
+                Some(since) if now.saturating_sub(since) < CALL_ABANDONED_MS => Step::Wait,
+                _ => {
+                    state.in_flight_since = Some(now);
+                    Step::Call
+                }
+            }
+        });
+        match step {
+            Step::Done(servers) => return servers,
+            Step::Call => return call_cloudflare(&request, ttl_secs).await,
+            Step::Wait if now >= deadline => return None,
+            Step::Wait => Delay::from(WAIT_STEP).await,
+        }
+    }
+}
+
+/// One call to Cloudflare; its answer (or failure) goes into the cache for everyone.
+async fn call_cloudflare(request: &CloudflareRequest, ttl_secs: u64) -> Option<CloudflareServers> {
+    let answer = match ask_cloudflare(request).await {
+        Ok(servers) => Some(CloudflareServers { servers, ttl_secs }),
+        Err(e) => {
+            console_error!("Cloudflare TURN unavailable, answering without it: {e}");
+            None
+        }
+    };
+    CLOUDFLARE.with(|cell| {
+        let mut state = cell.borrow_mut();
+        state.cache.store(now_ms(), answer.clone());
+        state.in_flight_since = None;
+    });
+    answer
+}
+
 async fn ask_cloudflare(
-    request: &streams_core::ice::CloudflareRequest,
+    request: &CloudflareRequest,
 ) -> Result<Vec<serde_json::Value>, ConfigError> {
     let fail = |e: worker::Error| ConfigError(e.to_string());
     let headers = Headers::new();

@@ -9,11 +9,10 @@ use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::Value;
 use streams_core::url;
 use streams_core::{
     error_frame, peerconnection_frame, Config, ConnId, Connect, Engine, ErrorCode, HeldSocket,
-    Input, Mode, Output, ResumeKey, Sockets,
+    IceGrant, Identity, Input, Mode, MsgId, Output, ResumeKey, Sockets,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -24,7 +23,7 @@ use worker::{
 
 use crate::hibernation::{self, Db};
 use crate::ice::IceService;
-use crate::{glue, ids, router, settings};
+use crate::{glue, http, ids, settings};
 
 /// The Durable Object class, exported to the runtime by hand rather than by workers-rs'
 /// `#[durable_object]`: its wrappers make every event an async call, a Promise settled through
@@ -68,7 +67,10 @@ impl Sockets for Probe<'_> {
 struct IceAsk {
     /// The member's id, which minted TURN credentials carry in their username.
     label: String,
-    msg_id: Option<Value>,
+    msg_id: Option<MsgId>,
+    /// Whether the connection may have TURN credentials (the router's grant, kept in the
+    /// socket's attachment).
+    grant: IceGrant,
 }
 
 #[wasm_bindgen]
@@ -90,8 +92,8 @@ impl StreamObject {
 
     /// A connection routed here by the Worker: admit it and accept its socket, or refuse it.
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
-        self.connect(&req.url())
-            .map(router::raw)
+        self.connect(&req.url(), http::ice_grant(&req))
+            .map(http::raw)
             .map_err(JsValue::from)
     }
 
@@ -118,7 +120,7 @@ impl StreamObject {
         let ice = Rc::clone(&self.ice);
         let answer = async move {
             for ask in asks {
-                let frame = match ice.configuration(&ask.label).await {
+                let frame = match ice.configuration(&ask.label, ask.grant).await {
                     Ok(ice) => peerconnection_frame(
                         ask.msg_id.as_ref(),
                         &ice.ice_servers_json(),
@@ -164,11 +166,11 @@ impl StreamObject {
 }
 
 impl StreamObject {
-    fn connect(&self, full_url: &str) -> Result<Response> {
+    fn connect(&self, full_url: &str, grant: IceGrant) -> Result<Response> {
         let query = url::split(full_url).query;
         let role = match Mode::parse(url::query_param(query, "mode").as_deref()) {
             Ok(mode) => mode.role(),
-            Err(code) => return router::http_error(code),
+            Err(code) => return http::http_error(code),
         };
         let resume = url::query_param(query, "resume");
         let conn = ids::conn()?;
@@ -182,13 +184,25 @@ impl StreamObject {
         let pair = WebSocketPair::new()?;
         let mut live = self.live()?;
         let outputs = live.call(&self.state, Input::Connect(connect));
+        // The router's grant goes into the new socket's attachment, to outlive hibernation.
+        let turn = grant == IceGrant::WithTurn;
+        let outputs: Vec<Output> = outputs
+            .into_iter()
+            .map(|output| match output {
+                Output::Accept { conn, identity } => Output::Accept {
+                    conn,
+                    identity: Identity { turn, ..identity },
+                },
+                other => other,
+            })
+            .collect();
         let refusal = outputs.iter().find_map(|o| match o {
             Output::Refuse(refusal) => Some(*refusal),
             _ => None,
         });
         live.perform(&self.state, outputs, Some((conn, &pair.server)));
         match refusal {
-            Some(refusal) => router::refuse_socket(refusal),
+            Some(refusal) => http::refuse_socket(refusal),
             None => Response::from_websocket(pair.client),
         }
     }
@@ -321,9 +335,13 @@ impl Live {
                 }
                 Output::SendIce { conn, msg_id } => {
                     if let Some(id) = self.engine.member_of(conn) {
+                        let grant = self
+                            .socket(conn, current)
+                            .map_or(IceGrant::StaticOnly, hibernation::ice_grant);
                         asks.push(IceAsk {
                             label: id.as_str().to_owned(),
                             msg_id,
+                            grant,
                         });
                     }
                     Ok(())

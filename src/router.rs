@@ -1,34 +1,33 @@
 //! The Worker's front door: admit a request to its stream's Durable Object, or refuse it.
 //!
 //! Everything the decision needs is read here as plain values (method, path, query, headers,
-//! the time) and handed to the core's [`admit_with`]; the per-address connection limit is the
-//! only state, kept in this isolate's memory.
-
-use std::cell::RefCell;
+//! the time) and handed to the core's [`admit_with`]. Connection attempts are counted per
+//! client by the platform's rate limiting binding when the deployment has one (then, and only
+//! then, routing waits on something), else by this isolate's fallback.
+//!
+//! The router also tells the stream's object whether the connection passed a real access
+//! check, which decides if it may have TURN credentials: it sets [`ICE_GRANT_HEADER`] on the
+//! request it forwards, after removing any copy the client sent, so the object can trust it.
 
 use streams_core::url;
 use streams_core::{
-    admit_ice_api, admit_with, Credentials, ErrorCode, KeyedLimiter, Refusal, Rejection,
-    DEFAULT_MAX_KEYS,
+    admit_ice_api, admit_with, Admitted, Credentials, ErrorCode, IceGrant, Refusal, Rejection,
 };
 use wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::future_to_promise;
-use worker::{
-    console_log, js_sys, web_sys, worker_sys, Env, Error, Request, Response, Result, WebSocketPair,
-};
+use worker::{console_log, js_sys, web_sys, worker_sys, Env, Error, Request, Result};
 
-use crate::{api, settings};
+use crate::api::{self, ICE_SERVERS_PATH};
+use crate::http::{http_error, raw, refuse_socket, ICE_GRANT_HEADER, ICE_GRANT_TURN};
+use crate::ice::IceService;
+use crate::ratelimit::{Limiter, CONNECT_LIMITER, ICE_LIMITER};
+use crate::settings;
 
 /// The Durable Object namespace binding in `wrangler.toml`.
 pub const STREAMS_BINDING: &str = "STREAMS";
 
-thread_local! {
-    /// `IP_CONNECT_RATE` buckets. Best effort by design: each isolate counts only what it sees.
-    static CONNECTS: RefCell<Option<KeyedLimiter>> = const { RefCell::new(None) };
-}
-
-/// Routes one request. It runs synchronously: a WebSocket goes to its stream's object by
-/// handing back the object's own Promise, and only the ICE API waits on anything here.
+/// Routes one request. A WebSocket goes to its stream's object by handing back the object's
+/// own Promise; only the ICE API and a rate limiting binding are waited on here.
 pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
     let settings = settings::shared(&env);
     let full_url = req.url();
@@ -41,7 +40,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
     let upgrade = header("Upgrade")?.is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let origin = header("Origin")?;
     let authorization = header("Authorization")?;
-    // Whole milliseconds since the epoch: far inside u64, never negative.
+    let address = header("CF-Connecting-IP")?;
     let now_ms = js_sys::Date::now() as u64;
     let method = req.method();
     let request = streams_core::Request {
@@ -58,7 +57,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         now_ms,
         resume: url::query_param(url.query, "resume").is_some(),
     };
-    if url.path == api::ICE_SERVERS_PATH {
+    if url.path == ICE_SERVERS_PATH {
         let access = admit_ice_api(
             settings.ice_api_needs_stream_access,
             stream_path.as_deref(),
@@ -66,67 +65,92 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
             &creds,
             &settings.policy,
         );
+        let verdict = api::Verdict {
+            grant: settings.ice_grant(&creds, access == Ok(true)),
+            access: access.map(|_| ()),
+        };
+        let limiter = Limiter::new(&env, ICE_LIMITER, settings.ice_api_rate);
+        let ice = IceService::from_env(&env);
         let answer = async move {
-            api::ice_servers(&Request::from(req), &env, access)
+            api::ice_servers(&Request::from(req), &settings, ice, limiter, verdict)
                 .await
                 .map(raw)
                 .map_err(JsValue::from)
         };
         return Ok(future_to_promise(answer).into());
     }
-    let mut decision = admit_with(&request, &creds, &settings.policy);
-    // Every WebSocket attempt counts against its address, refused or not, so guessing tokens
-    // or paths is throttled too; HTTP refusals cost nothing and are not counted.
-    if let (Some(rate), false) = (
-        settings.connect_rate,
-        matches!(decision, Err(Rejection::Http(_))),
-    ) {
-        if let Some(ip) = header("CF-Connecting-IP")? {
-            let allowed = CONNECTS.with(|cell| {
-                cell.borrow_mut()
-                    .get_or_insert_with(|| KeyedLimiter::new(rate, DEFAULT_MAX_KEYS))
-                    .allow(&ip, now_ms)
-            });
-            if !allowed {
-                decision = Err(Rejection::Socket(Refusal(ErrorCode::ConnectRate)));
-            }
-        }
-    }
-    match decision {
+    let decision = admit_with(&request, &creds, &settings.policy);
+    let decision = match decision {
+        // HTTP refusals cost nothing and are not counted.
+        Err(Rejection::Http(code)) => return http_error(code).map(raw),
         Ok(admitted) => {
-            if let Some(label) = &admitted.label {
-                console_log!(
-                    "token {label:?} admitted as {} to {}",
-                    admitted.role.as_str(),
-                    admitted.key.as_str()
-                );
-            }
-            let namespace = env.durable_object(STREAMS_BINDING)?;
-            let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
-            let stub: worker_sys::DurableObject = stub.into_rpc();
-            Ok(stub.fetch_with_request(&req)?.into())
+            let grant = settings.ice_grant(&creds, admitted.token_verified);
+            Ok((admitted, grant))
         }
-        Err(Rejection::Http(code)) => http_error(code).map(raw),
-        Err(Rejection::Socket(refusal)) => refuse_socket(refusal).map(raw),
+        Err(Rejection::Socket(refusal)) => Err(refusal),
+    };
+    // Every WebSocket attempt counts against its client, refused or not, so guessing tokens
+    // or paths is throttled too.
+    let limiter = Limiter::new(&env, CONNECT_LIMITER, settings.connect_rate);
+    if limiter.is_binding() {
+        let answer = async move {
+            let decision = if limiter.allow(address.as_deref(), now_ms).await {
+                decision
+            } else {
+                Err(Refusal(ErrorCode::ConnectRate))
+            };
+            forward(decision, req, &env).map_err(JsValue::from)
+        };
+        return Ok(future_to_promise(answer).into());
     }
+    let decision = if limiter.allow_now(address.as_deref(), now_ms) {
+        decision
+    } else {
+        Err(Refusal(ErrorCode::ConnectRate))
+    };
+    forward(decision, req, &env)
 }
 
-/// A response as the runtime takes it.
-pub fn raw(response: Response) -> JsValue {
-    web_sys::Response::from(response).into()
+/// Hands an admitted connection to its stream's object (the object's Promise), or refuses it
+/// on the socket.
+fn forward(
+    decision: std::result::Result<(Admitted, IceGrant), Refusal>,
+    req: web_sys::Request,
+    env: &Env,
+) -> Result<JsValue> {
+    let (admitted, grant) = match decision {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refuse_socket(refusal).map(raw),
+    };
+    if let Some(label) = &admitted.label {
+        console_log!(
+            "token {label:?} admitted as {} to {}",
+            admitted.role.as_str(),
+            admitted.key.as_str()
+        );
+    }
+    let req = with_grant(req, grant)?;
+    let namespace = env.durable_object(STREAMS_BINDING)?;
+    let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
+    let stub: worker_sys::DurableObject = stub.into_rpc();
+    Ok(stub.fetch_with_request(&req)?.into())
 }
 
-/// A plain-text HTTP error: `<code>: <sentence>`.
-pub fn http_error(code: ErrorCode) -> Result<Response> {
-    Response::error(format!("{}\n", code.reason()), code.http_status())
-}
-
-/// Accepts a WebSocket outside any stream only to say why it is refused, then closes it.
-pub fn refuse_socket(refusal: Refusal) -> Result<Response> {
-    let pair = WebSocketPair::new()?;
-    pair.server.accept()?;
-    pair.server.send_with_str(refusal.frame())?;
-    pair.server
-        .close(Some(refusal.close_code()), Some(refusal.close_reason()))?;
-    Response::from_websocket(pair.client)
+/// The request to forward: [`ICE_GRANT_HEADER`] set from `grant`, whatever the client sent.
+fn with_grant(req: web_sys::Request, grant: IceGrant) -> Result<web_sys::Request> {
+    let sent = req.headers().has(ICE_GRANT_HEADER).map_err(Error::from)?;
+    if grant == IceGrant::StaticOnly && !sent {
+        // Nothing to add or remove: forward the client's request itself.
+        return Ok(req);
+    }
+    let headers = web_sys::Headers::new_with_headers(&req.headers()).map_err(Error::from)?;
+    headers.delete(ICE_GRANT_HEADER).map_err(Error::from)?;
+    if grant == IceGrant::WithTurn {
+        headers
+            .set(ICE_GRANT_HEADER, ICE_GRANT_TURN)
+            .map_err(Error::from)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_headers(&headers);
+    web_sys::Request::new_with_request_and_init(&req, &init).map_err(Error::from)
 }

@@ -1,15 +1,16 @@
 //! The wrangler vars and secrets, read once per isolate into the core's [`Settings`].
 //!
 //! Vars cannot change while an isolate lives (a new deployment starts new isolates), so the
-//! parsed settings are kept for its lifetime and any problem with them is logged once.
+//! parsed settings are kept for its lifetime, and every problem with them, and who gets TURN
+//! credentials, is logged once, when the isolate first needs them. Nothing else reads `env`
+//! for a variable.
 
 use std::cell::OnceCell;
 use std::rc::Rc;
 
-use streams_core::settings::VARS;
 use streams_core::Settings;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, js_sys, Env};
+use worker::{console_error, console_log, js_sys, Env};
 
 thread_local! {
     static SETTINGS: OnceCell<Rc<Settings>> = const { OnceCell::new() };
@@ -23,21 +24,19 @@ pub fn shared(env: &Env) -> Rc<Settings> {
             for error in errors {
                 console_error!("configuration: {error}");
             }
+            console_log!("{}", settings.turn_summary());
             Rc::new(settings)
         })
         .clone()
     })
 }
 
-/// A var or secret as text. `[vars]` entries written as TOML numbers arrive as JavaScript
-/// numbers, so those are accepted too.
-pub fn read(env: &Env, name: &str) -> Option<String> {
-    debug_assert!(
-        VARS.iter().any(|v| v.name == name),
-        "undocumented var {name}"
-    );
+/// A var or secret as text. `[vars]` entries written as TOML numbers or booleans arrive as
+/// JavaScript numbers or booleans, so those are accepted too.
+fn read(env: &Env, name: &str) -> Option<String> {
     let value = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?;
     value
         .as_string()
         .or_else(|| value.as_f64().map(|n| n.to_string()))
+        .or_else(|| value.as_bool().map(|b| b.to_string()))
 }

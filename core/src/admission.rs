@@ -1,5 +1,6 @@
 //! Which requests may open a connection to which stream, decided before any socket exists.
 
+use crate::path::is_reserved;
 use crate::{resolve_within, Credentials, ErrorCode, Mode, Policy, Refusal, Role, StreamKey};
 
 /// What the Worker knows of an incoming request.
@@ -21,6 +22,8 @@ pub struct Admitted {
     pub role: Role,
     /// The client label of the token that admitted the request, if any.
     pub label: Option<String>,
+    /// The request carried a valid token for this stream and mode (needed or not).
+    pub token_verified: bool,
 }
 
 /// A request that may not.
@@ -40,14 +43,17 @@ pub fn admit(req: &Request<'_>) -> Result<Admitted, Rejection> {
 
 /// Decides where a request goes under `policy`. Never panics, whatever the input.
 ///
-/// Checks, in order: method, upgrade and mode (HTTP refusals: no browser socket is waiting
-/// yet), then host, origin, path, path prefix and token (refused on the socket, with a close
-/// code per reason).
+/// Checks, in order: reserved paths, method, upgrade and mode (HTTP refusals: no browser socket
+/// is waiting yet), then host, origin, path, path prefix and token (refused on the socket, with
+/// a close code per reason).
 pub fn admit_with(
     req: &Request<'_>,
     creds: &Credentials<'_>,
     policy: &Policy,
 ) -> Result<Admitted, Rejection> {
+    if is_reserved(req.path) {
+        return Err(Rejection::Http(ErrorCode::NotFound));
+    }
     if req.method != "GET" {
         return Err(Rejection::Http(ErrorCode::MethodNotAllowed));
     }
@@ -58,36 +64,43 @@ pub fn admit_with(
     let refuse = |code| Rejection::Socket(Refusal(code));
     policy.check_site(creds).map_err(refuse)?;
     let key = resolve_within(req.path, mode, policy.max_path_bytes).map_err(Rejection::Socket)?;
-    let label = policy
+    let passed = policy
         .check_stream(req.path, &key, mode, creds)
         .map_err(refuse)?;
     Ok(Admitted {
         key,
         role: mode.role(),
-        label,
+        label: passed.label,
+        token_verified: passed.token_verified,
     })
 }
 
-/// Whether `GET /api/ice-servers` may answer. Its answer can carry TURN credentials, so with
-/// `needs_stream_access` (`ICE_API_AUTH=stream`) the request must name a stream (`path`, `mode`)
-/// and pass every check a WebSocket to that stream would: allowlists, and its token where the
-/// rules ask for one.
+/// Whether `GET /api/ice-servers` may answer, and whether the request showed a valid token
+/// for the stream it names (which earns TURN credentials).
+///
+/// Its answer can carry TURN credentials, so with `needs_stream_access` (`ICE_API_AUTH=stream`)
+/// the request must name a stream (`path`, `mode`) and pass every check a WebSocket to that
+/// stream would: allowlists, and its token where the rules ask for one. Without it the request
+/// is answered, and a token it carries for a stream it names is checked quietly.
 pub fn admit_ice_api(
     needs_stream_access: bool,
     path: Option<&str>,
     mode: Option<&str>,
     creds: &Credentials<'_>,
     policy: &Policy,
-) -> Result<(), ErrorCode> {
-    if !needs_stream_access {
-        return Ok(());
+) -> Result<bool, ErrorCode> {
+    let checked = (|| {
+        let mode = Mode::parse(mode)?;
+        let path = path.ok_or(ErrorCode::InvalidPath)?;
+        policy.check_site(creds)?;
+        let key = resolve_within(path, mode, policy.max_path_bytes).map_err(|r| r.code())?;
+        policy.check_stream(path, &key, mode, creds)
+    })();
+    match (checked, needs_stream_access) {
+        (Ok(passed), _) => Ok(passed.token_verified),
+        (Err(code), true) => Err(code),
+        (Err(_), false) => Ok(false),
     }
-    let mode = Mode::parse(mode)?;
-    let path = path.ok_or(ErrorCode::InvalidPath)?;
-    policy.check_site(creds)?;
-    let key = resolve_within(path, mode, policy.max_path_bytes).map_err(|r| r.code())?;
-    policy.check_stream(path, &key, mode, creds)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -208,8 +221,51 @@ mod tests {
                 key: crate::resolve("/s", Mode::Publish).unwrap(),
                 role: Role::Publisher,
                 label: None,
+                token_verified: true,
             })
         );
+    }
+
+    #[test]
+    fn reserved_paths_are_not_found_whatever_the_request() {
+        let c = Credentials::default();
+        let policy = Policy::default();
+        for path in [
+            "/api/x",
+            "/api/ice-servers/",
+            "/api",
+            "/js/missing.js",
+            "/API/x",
+        ] {
+            for req in [
+                upgrade(path, "publish"),
+                Request {
+                    upgrade: false,
+                    ..upgrade(path, "subscribe")
+                },
+                Request {
+                    method: "POST",
+                    ..upgrade(path, "publish")
+                },
+            ] {
+                assert_eq!(
+                    admit_with(&req, &c, &policy),
+                    Err(Rejection::Http(ErrorCode::NotFound)),
+                    "{req:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hash_prefix_variants_are_refused_on_the_socket() {
+        let c = Credentials::default();
+        for path in ["/SHA1/streams/1", "/Sha256/x"] {
+            assert_eq!(
+                admit_with(&upgrade(path, "publish"), &c, &Policy::default()),
+                refused(ErrorCode::HashPrefixVariant)
+            );
+        }
     }
 
     #[test]
@@ -243,7 +299,7 @@ mod tests {
         };
         assert_eq!(
             admit_ice_api(false, None, None, &creds(None), &policy),
-            Ok(())
+            Ok(false)
         );
         assert_eq!(
             admit_ice_api(true, Some("/s"), Some("subscribe"), &creds(None), &policy),
@@ -272,7 +328,28 @@ mod tests {
                 &creds(Some(&token)),
                 &policy
             ),
-            Ok(())
+            Ok(true)
+        );
+        // Open API: answered whatever the token, and a valid one still counts.
+        assert_eq!(
+            admit_ice_api(
+                false,
+                Some("/s"),
+                Some("subscribe"),
+                &creds(Some(&token)),
+                &policy
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            admit_ice_api(
+                false,
+                Some("/other"),
+                Some("subscribe"),
+                &creds(Some(&token)),
+                &policy
+            ),
+            Ok(false)
         );
         assert_eq!(
             admit_ice_api(

@@ -12,10 +12,10 @@ pub struct CorsOrigins {
 }
 
 impl CorsOrigins {
-    /// A comma-separated list of origins (`https://app.example`), or `*` for any.
-    pub fn parse(list: &str) -> Self {
-        let origins: Vec<String> = list
-            .split(',')
+    /// Origins (`https://app.example`) as the settings read the list, or `*` for any.
+    pub fn from_list(entries: &[String]) -> Self {
+        let origins: Vec<String> = entries
+            .iter()
             .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
             .filter(|o| !o.is_empty())
             .collect();
@@ -23,6 +23,11 @@ impl CorsOrigins {
             any: origins.iter().any(|o| o == "*"),
             origins,
         }
+    }
+
+    /// Origins separated by commas or whitespace, or `*` for any.
+    pub fn parse(list: &str) -> Self {
+        Self::from_list(&crate::settings::split_list(list))
     }
 
     /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it is allowed.
@@ -58,6 +63,13 @@ mod tests {
         );
         assert_eq!(cors.allow(Some("https://c.example")), None);
         assert_eq!(cors.allow(None), None);
+    }
+
+    #[test]
+    fn spaces_separate_origins_as_commas_do() {
+        let cors = CorsOrigins::parse("https://a.example https://b.example");
+        assert!(cors.allow(Some("https://a.example")).is_some());
+        assert!(cors.allow(Some("https://b.example")).is_some());
     }
 
     #[test]

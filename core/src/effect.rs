@@ -1,6 +1,6 @@
 //! What the runtime must do after a core call.
 
-use crate::{ErrorCode, PeerId};
+use crate::{ErrorCode, MsgId, PeerId};
 
 /// One action for the adapter to perform, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,10 +12,7 @@ pub enum Effect {
     Relay { to: PeerId, text: String },
     /// Answer `GET /peerconnection`: build the ICE configuration for this connection (which may
     /// mint credentials or ask Cloudflare) and send it with [`crate::peerconnection_frame`].
-    SendIceConfiguration {
-        to: PeerId,
-        msg_id: Option<serde_json::Value>,
-    },
+    SendIceConfiguration { to: PeerId, msg_id: Option<MsgId> },
     /// Close the connection with this code and reason.
     Close {
         to: PeerId,

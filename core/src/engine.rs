@@ -9,8 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde_json::Value;
-
+use crate::frame::MsgId;
 use crate::limits::TokenBucket;
 use crate::record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
 use crate::resume::{self, Nonce, ResumeKey};
@@ -80,7 +79,7 @@ pub enum Output {
     /// Answer `GET /peerconnection` on this socket (the ICE configuration may need I/O).
     SendIce {
         conn: ConnId,
-        msg_id: Option<Value>,
+        msg_id: Option<MsgId>,
     },
     Close {
         conn: ConnId,

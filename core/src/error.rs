@@ -1,294 +1,173 @@
 //! Every error a client can see, each with a stable machine code and a human sentence.
 //!
 //! Codes are part of the public protocol (listed in `docs/PROTOCOL.md`): clients match on them,
-//! so a code is never renamed; new ones may be added.
+//! so a code is never renamed; new ones may be added. The whole table is one list of rows below
+//! (variant, code, HTTP status, close code, sentence): adding a code is adding a row, and no
+//! lookup can miss it.
 
 use std::fmt;
 
-/// An error reported to a client, either in an error frame or as a refusal.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
+/// The close code of errors that never close a connection by themselves (frame errors, and
+/// refusals answered over HTTP before any socket exists).
+pub const GENERIC_CLOSE: u16 = 4000;
+
+/// Declares [`ErrorCode`] and its lookups from one row per code:
+/// `/// doc` `Variant = "code", http_status, close_code, "sentence";`
+macro_rules! error_codes {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, $http:literal, $close:expr, $sentence:expr; )*) => {
+        /// An error reported to a client, either in an error frame or as a refusal.
+        #[non_exhaustive]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order, for documentation checks and exhaustive tests.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The stable machine-readable code.
+            pub fn code(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// A sentence for people reading logs or error messages.
+            pub fn sentence(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $sentence, )* }
+            }
+
+            /// The HTTP status for a refusal made before any WebSocket exists.
+            pub fn http_status(self) -> u16 {
+                match self { $( ErrorCode::$variant => $http, )* }
+            }
+
+            /// The WebSocket close code used when a connection is refused or ended for this
+            /// reason ([`GENERIC_CLOSE`] for errors that never close one by themselves).
+            ///
+            /// 4000-4999 is the range RFC 6455 leaves to applications; the table is in the
+            /// protocol doc.
+            pub fn close_code(self) -> u16 {
+                match self { $( ErrorCode::$variant => $close, )* }
+            }
+
+            /// The code whose machine name is `code`, if any.
+            pub fn from_code(code: &str) -> Option<ErrorCode> {
+                match code { $( $code => Some(ErrorCode::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
     /// The frame is not valid JSON.
-    InvalidJson,
+    InvalidJson = "invalid-json", 400, GENERIC_CLOSE, "the frame is not valid JSON";
     /// The frame is JSON but not an object.
-    NotAnObject,
+    NotAnObject = "not-an-object", 400, GENERIC_CLOSE, "the frame must be a JSON object";
     /// A binary frame arrived; the protocol is text only.
-    BinaryFrame,
+    BinaryFrame = "binary-frame", 400, GENERIC_CLOSE,
+        "binary frames are not supported; send JSON text";
     /// The frame is larger than the configured maximum.
-    FrameTooLarge,
+    FrameTooLarge = "frame-too-large", 400, GENERIC_CLOSE,
+        "the frame is larger than the server accepts";
     /// `method` is missing or names no method the server knows.
-    UnknownMethod,
+    UnknownMethod = "unknown-method", 400, GENERIC_CLOSE, "method must be \"NOTIFY\" or \"GET\"";
     /// A field the method needs is missing.
-    MissingField,
+    MissingField = "missing-field", 400, GENERIC_CLOSE, "a required field is missing";
     /// A field has the wrong type.
-    InvalidField,
+    InvalidField = "invalid-field", 400, GENERIC_CLOSE, "a field has the wrong type";
     /// `GET` named a resource the server does not have.
-    UnknownResource,
+    UnknownResource = "unknown-resource", 400, GENERIC_CLOSE,
+        "the only resource is \"/peerconnection\"";
     /// `NOTIFY` was addressed to the sender itself.
-    NotifySelf,
+    NotifySelf = "notify-self", 400, GENERIC_CLOSE, "a client cannot notify itself";
     /// The stream already has a publisher.
-    PublisherExists,
+    PublisherExists = "publisher-exists", 409, 4001, "this stream already has a publisher";
     /// Publishing on a `/sha1/<hex>` or `/sha256/<hex>` path: only the plain name may publish.
-    HashPathPublish,
+    HashPathPublish = "hash-path-publish", 403, 4002,
+        "publish on the plain path; the hashed path is for subscribers";
     /// The stream path is empty, has characters outside the allowed set, or a dot segment.
-    InvalidPath,
+    InvalidPath = "invalid-path", 400, 4003,
+        "the stream path is empty, has characters that are not allowed, or has a . or .. segment";
     /// The stream path is longer than the configured maximum.
-    PathTooLong,
+    PathTooLong = "path-too-long", 414, 4005, "the stream path is longer than the server accepts";
     /// The stream path starts with none of the configured prefixes (`ALLOWED_PATHS`).
-    PathNotAllowed,
+    PathNotAllowed = "path-not-allowed", 403, 4006,
+        "this server does not serve streams under this path";
     /// The request's `Origin` is not in `ALLOWED_ORIGINS`.
-    OriginNotAllowed,
+    OriginNotAllowed = "origin-not-allowed", 403, 4007, "pages from this origin may not connect";
     /// The request's host is not in `ALLOWED_HOSTS`.
-    HostNotAllowed,
+    HostNotAllowed = "host-not-allowed", 403, 4008, "this host name is not served";
+    /// The path starts with `sha1` or `sha256` spelled otherwise than `/sha1/` or `/sha256/`
+    /// (another case, or percent-encoded letters): it would look like a hash path to people and
+    /// be a plain one to the server.
+    HashPrefixVariant = "hash-prefix-variant", 400, 4009,
+        "hash paths start with /sha1/ or /sha256/, in lower case and not percent-encoded";
     /// The connection needs a token and carried none.
-    TokenMissing,
+    TokenMissing = "token-missing", 401, 4010,
+        "this connection needs a token: add ?token= or an Authorization: Bearer header";
     /// The token is not a well-formed HS256 token with the required claims.
-    TokenMalformed,
-    /// The token's signature does not match its contents: it was altered or signed with another
-    /// secret.
-    TokenBadSignature,
+    TokenMalformed = "token-malformed", 401, 4011,
+        "the token is not a well-formed HS256 access token";
+    /// The token's signature does not match its contents: it was altered or signed with
+    /// another secret.
+    TokenBadSignature = "token-bad-signature", 401, 4012,
+        "the token's signature does not match its contents";
     /// The token's expiry time has passed.
-    TokenExpired,
+    TokenExpired = "token-expired", 401, 4013, "the token has expired";
     /// The token was issued for another stream path.
-    TokenWrongPath,
+    TokenWrongPath = "token-wrong-path", 401, 4014, "the token was issued for another stream path";
     /// The token was issued for the other mode.
-    TokenWrongMode,
+    TokenWrongMode = "token-wrong-mode", 401, 4015, "the token was issued for the other mode";
     /// The stream has as many subscribers as it accepts.
-    StreamFull,
-    /// Too many connections from this client address in a short time.
-    ConnectRate,
+    StreamFull = "stream-full", 503, 4020, "this stream has as many subscribers as it accepts";
+    /// Too many connections (or ICE API requests) from this client address in a short time.
+    ConnectRate = "connect-rate", 429, 4021, "too many requests from this address; retry later";
     /// Too many frames in a short time: this one was dropped.
-    RateLimited,
+    RateLimited = "rate-limited", 429, GENERIC_CLOSE,
+        "too many frames; this one was dropped, slow down";
     /// Frames kept arriving faster than the limit: the connection is closed.
-    Flooding,
+    Flooding = "flooding", 429, 4022, "frames kept arriving faster than the limit; closing";
     /// `mode` is missing or is neither `publish` nor `subscribe`.
-    InvalidMode,
+    InvalidMode = "invalid-mode", 400, GENERIC_CLOSE,
+        "add ?mode=publish or ?mode=subscribe to the URL";
     /// A stream path was requested without a WebSocket upgrade.
-    UpgradeRequired,
+    UpgradeRequired = "upgrade-required", 426, GENERIC_CLOSE,
+        "stream paths take WebSocket connections only";
     /// The request used a method other than GET.
-    MethodNotAllowed,
+    MethodNotAllowed = "method-not-allowed", 405, GENERIC_CLOSE,
+        "stream paths take GET requests only";
+    /// A path reserved for the HTTP API or the page's assets that names nothing there: it is
+    /// never a stream.
+    NotFound = "not-found", 404, GENERIC_CLOSE,
+        "nothing here: /api/ and the page's asset folders are not stream paths";
     /// The deployment's ICE variables are invalid, so no ICE configuration can be given.
-    IceUnavailable,
+    IceUnavailable = "ice-unavailable", 500, GENERIC_CLOSE,
+        "the server's ICE configuration is invalid; its log says which variable";
     /// The server could not complete the request (a runtime failure, never the client's input).
-    Internal,
+    Internal = "internal", 500, 1011, "the server failed to complete the request";
     /// A `resume` value that this stream never issued, already used, or for another mode.
-    ResumeInvalid,
+    ResumeInvalid = "resume-invalid", 400, 4030,
+        "this resume value is not valid here (already used, forged, or for another stream or mode); join afresh";
     /// A `resume` value for a member whose grace period ended (its departure was announced).
-    ResumeExpired,
+    ResumeExpired = "resume-expired", 400, 4031,
+        "the grace period for this connection has ended; join afresh";
     /// This connection was taken over by a resume of the same member on a new connection.
-    Replaced,
+    Replaced = "replaced", 400, 4032,
+        "this connection was replaced by a newer one of the same member";
     /// The connection used the heartbeat and then fell silent for longer than the timeout.
-    HeartbeatTimeout,
+    HeartbeatTimeout = "heartbeat-timeout", 400, 4033,
+        "no heartbeat or frame arrived within the timeout; resume to continue";
     /// A relayed frame passed the byte budget between two members: it is dropped, and a sender
     /// that keeps at it is closed.
-    RelayBudget,
+    RelayBudget = "relay-budget", 429, 4023,
+        "relayed data passed the byte budget between these two members: the frame was dropped (kept up, the connection is closed)";
 }
 
 impl ErrorCode {
-    /// The stable machine-readable code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "invalid-json",
-            ErrorCode::NotAnObject => "not-an-object",
-            ErrorCode::BinaryFrame => "binary-frame",
-            ErrorCode::FrameTooLarge => "frame-too-large",
-            ErrorCode::UnknownMethod => "unknown-method",
-            ErrorCode::MissingField => "missing-field",
-            ErrorCode::InvalidField => "invalid-field",
-            ErrorCode::UnknownResource => "unknown-resource",
-            ErrorCode::NotifySelf => "notify-self",
-            ErrorCode::PublisherExists => "publisher-exists",
-            ErrorCode::HashPathPublish => "hash-path-publish",
-            ErrorCode::InvalidPath => "invalid-path",
-            ErrorCode::PathTooLong => "path-too-long",
-            ErrorCode::PathNotAllowed => "path-not-allowed",
-            ErrorCode::OriginNotAllowed => "origin-not-allowed",
-            ErrorCode::HostNotAllowed => "host-not-allowed",
-            ErrorCode::TokenMissing => "token-missing",
-            ErrorCode::TokenMalformed => "token-malformed",
-            ErrorCode::TokenBadSignature => "token-bad-signature",
-            ErrorCode::TokenExpired => "token-expired",
-            ErrorCode::TokenWrongPath => "token-wrong-path",
-            ErrorCode::TokenWrongMode => "token-wrong-mode",
-            ErrorCode::StreamFull => "stream-full",
-            ErrorCode::ConnectRate => "connect-rate",
-            ErrorCode::RateLimited => "rate-limited",
-            ErrorCode::Flooding => "flooding",
-            ErrorCode::InvalidMode => "invalid-mode",
-            ErrorCode::UpgradeRequired => "upgrade-required",
-            ErrorCode::MethodNotAllowed => "method-not-allowed",
-            ErrorCode::IceUnavailable => "ice-unavailable",
-            ErrorCode::Internal => "internal",
-            ErrorCode::ResumeInvalid => "resume-invalid",
-            ErrorCode::ResumeExpired => "resume-expired",
-            ErrorCode::Replaced => "replaced",
-            ErrorCode::HeartbeatTimeout => "heartbeat-timeout",
-            ErrorCode::RelayBudget => "relay-budget",
-        }
-    }
-
-    /// A sentence for people reading logs or error messages.
-    pub fn sentence(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidJson => "the frame is not valid JSON",
-            ErrorCode::NotAnObject => "the frame must be a JSON object",
-            ErrorCode::BinaryFrame => "binary frames are not supported; send JSON text",
-            ErrorCode::FrameTooLarge => "the frame is larger than the server accepts",
-            ErrorCode::UnknownMethod => "method must be \"NOTIFY\" or \"GET\"",
-            ErrorCode::MissingField => "a required field is missing",
-            ErrorCode::InvalidField => "a field has the wrong type",
-            ErrorCode::UnknownResource => "the only resource is \"/peerconnection\"",
-            ErrorCode::NotifySelf => "a client cannot notify itself",
-            ErrorCode::PublisherExists => "this stream already has a publisher",
-            ErrorCode::HashPathPublish => {
-                "publish on the plain path; the hashed path is for subscribers"
-            }
-            ErrorCode::InvalidPath => {
-                "the stream path is empty, has characters that are not allowed, or has a . or .. segment"
-            }
-            ErrorCode::PathTooLong => "the stream path is longer than the server accepts",
-            ErrorCode::PathNotAllowed => "this server does not serve streams under this path",
-            ErrorCode::OriginNotAllowed => "pages from this origin may not connect",
-            ErrorCode::HostNotAllowed => "this host name is not served",
-            ErrorCode::TokenMissing => {
-                "this connection needs a token: add ?token= or an Authorization: Bearer header"
-            }
-            ErrorCode::TokenMalformed => "the token is not a well-formed HS256 access token",
-            ErrorCode::TokenBadSignature => "the token's signature does not match its contents",
-            ErrorCode::TokenExpired => "the token has expired",
-            ErrorCode::TokenWrongPath => "the token was issued for another stream path",
-            ErrorCode::TokenWrongMode => "the token was issued for the other mode",
-            ErrorCode::StreamFull => "this stream has as many subscribers as it accepts",
-            ErrorCode::ConnectRate => "too many connections from this address; retry later",
-            ErrorCode::RateLimited => "too many frames; this one was dropped, slow down",
-            ErrorCode::Flooding => "frames kept arriving faster than the limit; closing",
-            ErrorCode::InvalidMode => "add ?mode=publish or ?mode=subscribe to the URL",
-            ErrorCode::UpgradeRequired => "stream paths take WebSocket connections only",
-            ErrorCode::MethodNotAllowed => "stream paths take GET requests only",
-            ErrorCode::IceUnavailable => {
-                "the server's ICE configuration is invalid; its log says which variable"
-            }
-            ErrorCode::Internal => "the server failed to complete the request",
-            ErrorCode::ResumeInvalid => {
-                "this resume value is not valid here (already used, forged, or for another stream or mode); join afresh"
-            }
-            ErrorCode::ResumeExpired => {
-                "the grace period for this connection has ended; join afresh"
-            }
-            ErrorCode::Replaced => "this connection was replaced by a newer one of the same member",
-            ErrorCode::HeartbeatTimeout => {
-                "no heartbeat or frame arrived within the timeout; resume to continue"
-            }
-            ErrorCode::RelayBudget => {
-                "relayed data passed the byte budget between these two members: the frame was dropped (kept up, the connection is closed)"
-            }
-        }
-    }
-
-    /// The HTTP status for a refusal made before any WebSocket exists.
-    pub fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::UpgradeRequired => 426,
-            ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::PublisherExists => 409,
-            ErrorCode::HashPathPublish => 403,
-            ErrorCode::PathTooLong => 414,
-            ErrorCode::PathNotAllowed | ErrorCode::OriginNotAllowed | ErrorCode::HostNotAllowed => {
-                403
-            }
-            ErrorCode::TokenMissing
-            | ErrorCode::TokenMalformed
-            | ErrorCode::TokenBadSignature
-            | ErrorCode::TokenExpired
-            | ErrorCode::TokenWrongPath
-            | ErrorCode::TokenWrongMode => 401,
-            ErrorCode::StreamFull => 503,
-            ErrorCode::ConnectRate
-            | ErrorCode::RateLimited
-            | ErrorCode::Flooding
-            | ErrorCode::RelayBudget => 429,
-            ErrorCode::IceUnavailable | ErrorCode::Internal => 500,
-            _ => 400,
-        }
-    }
-
-    /// The WebSocket close code used when a connection is refused or ended for this reason.
-    ///
-    /// 4000-4999 is the range RFC 6455 leaves to applications; the table is in the protocol doc.
-    pub fn close_code(self) -> u16 {
-        match self {
-            ErrorCode::PublisherExists => 4001,
-            ErrorCode::HashPathPublish => 4002,
-            ErrorCode::InvalidPath => 4003,
-            ErrorCode::InvalidMode => 4004,
-            ErrorCode::PathTooLong => 4005,
-            ErrorCode::PathNotAllowed => 4006,
-            ErrorCode::OriginNotAllowed => 4007,
-            ErrorCode::HostNotAllowed => 4008,
-            ErrorCode::TokenMissing => 4010,
-            ErrorCode::TokenMalformed => 4011,
-            ErrorCode::TokenBadSignature => 4012,
-            ErrorCode::TokenExpired => 4013,
-            ErrorCode::TokenWrongPath => 4014,
-            ErrorCode::TokenWrongMode => 4015,
-            ErrorCode::StreamFull => 4020,
-            ErrorCode::ConnectRate => 4021,
-            ErrorCode::Flooding => 4022,
-            ErrorCode::RelayBudget => 4023,
-            ErrorCode::ResumeInvalid => 4030,
-            ErrorCode::ResumeExpired => 4031,
-            ErrorCode::Replaced => 4032,
-            ErrorCode::HeartbeatTimeout => 4033,
-            ErrorCode::Internal => 1011,
-            _ => 4000,
-        }
-    }
-
     /// `"<code>: <sentence>"`, the `reason` field of an error frame.
     pub fn reason(self) -> String {
         format!("{}: {}", self.code(), self.sentence())
     }
-
-    /// Every code, for documentation checks and exhaustive tests.
-    pub const ALL: &'static [ErrorCode] = &[
-        ErrorCode::InvalidJson,
-        ErrorCode::NotAnObject,
-        ErrorCode::BinaryFrame,
-        ErrorCode::FrameTooLarge,
-        ErrorCode::UnknownMethod,
-        ErrorCode::MissingField,
-        ErrorCode::InvalidField,
-        ErrorCode::UnknownResource,
-        ErrorCode::NotifySelf,
-        ErrorCode::PublisherExists,
-        ErrorCode::HashPathPublish,
-        ErrorCode::InvalidPath,
-        ErrorCode::PathTooLong,
-        ErrorCode::PathNotAllowed,
-        ErrorCode::OriginNotAllowed,
-        ErrorCode::HostNotAllowed,
-        ErrorCode::TokenMissing,
-        ErrorCode::TokenMalformed,
-        ErrorCode::TokenBadSignature,
-        ErrorCode::TokenExpired,
-        ErrorCode::TokenWrongPath,
-        ErrorCode::TokenWrongMode,
-        ErrorCode::StreamFull,
-        ErrorCode::ConnectRate,
-        ErrorCode::RateLimited,
-        ErrorCode::Flooding,
-        ErrorCode::InvalidMode,
-        ErrorCode::UpgradeRequired,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::IceUnavailable,
-        ErrorCode::Internal,
-        ErrorCode::ResumeInvalid,
-        ErrorCode::ResumeExpired,
-        ErrorCode::Replaced,
-        ErrorCode::HeartbeatTimeout,
-        ErrorCode::RelayBudget,
-    ];
 }
 
 impl fmt::Display for ErrorCode {
@@ -307,32 +186,59 @@ mod tests {
 
     const PROTOCOL: &str = include_str!("../../docs/PROTOCOL.md");
 
-    /// Refused with an HTTP status before any socket exists, so they never close one.
-    const HTTP_ONLY: &[ErrorCode] = &[
-        ErrorCode::InvalidMode,
-        ErrorCode::UpgradeRequired,
-        ErrorCode::MethodNotAllowed,
-    ];
+    /// The code column of the table in the section of `PROTOCOL` headed `heading`.
+    fn documented(heading: &str, column: usize) -> Vec<String> {
+        let section = PROTOCOL
+            .split(heading)
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap();
+        section
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .filter_map(|l| l.split('|').nth(column + 1))
+            .map(|cell| cell.trim().trim_matches('`').to_owned())
+            .filter(|cell| !cell.is_empty() && !cell.starts_with("---"))
+            .collect()
+    }
 
     #[test]
-    fn every_code_is_documented_in_the_protocol() {
-        for code in ErrorCode::ALL {
-            let row = format!("| `{}` |", code.code());
-            assert!(PROTOCOL.contains(&row), "docs/PROTOCOL.md has no row {row}");
+    fn the_error_table_lists_exactly_the_codes() {
+        let rows = documented("## Errors", 0);
+        let known: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+        for code in &known {
+            assert!(
+                rows.iter().any(|r| r == code),
+                "docs/PROTOCOL.md has no row for {code}"
+            );
+        }
+        for row in rows.iter().filter(|r| r.as_str() != "code") {
+            assert!(
+                known.contains(&row.as_str()),
+                "docs/PROTOCOL.md lists unknown code {row}"
+            );
         }
     }
 
     #[test]
-    fn every_close_code_is_in_the_close_code_table_with_its_reason() {
+    fn the_close_code_table_lists_exactly_the_close_codes_with_their_reasons() {
         let table = PROTOCOL.split("## Close codes").nth(1).unwrap();
         for code in ErrorCode::ALL {
             let close = code.close_code();
-            // 4000 is the fallback for frame errors, which never close a connection.
-            if close == 4000 || HTTP_ONLY.contains(code) {
+            if close == GENERIC_CLOSE {
                 continue;
             }
             let row = format!("| {close} | `{}` |", code.code());
             assert!(table.contains(&row), "close code table has no row {row}");
+        }
+        for (close, reason) in documented("## Close codes", 0)
+            .into_iter()
+            .zip(documented("## Close codes", 1))
+            .filter(|(close, _)| close.as_str() != "code" && close.as_str() != "1000")
+        {
+            let code = ErrorCode::from_code(&reason)
+                .unwrap_or_else(|| panic!("close code {close} names unknown code {reason}"));
+            assert_eq!(code.close_code().to_string(), close, "{reason}");
         }
     }
 
@@ -341,15 +247,19 @@ mod tests {
         let mut seen = HashSet::new();
         for code in ErrorCode::ALL {
             let close = code.close_code();
-            if close != 4000 {
+            if close != GENERIC_CLOSE {
                 assert!(seen.insert(close), "{close} is used twice");
             }
         }
     }
 
     #[test]
-    fn all_lists_every_code_once() {
+    fn codes_are_unique_and_found_by_name() {
         let codes: HashSet<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
         assert_eq!(codes.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_code(code.code()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_code("no-such-code"), None);
     }
 }

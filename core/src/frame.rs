@@ -115,6 +115,36 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// A request's `msg_id`, kept as the JSON text the client sent so that answers echo it exactly:
+/// a number beyond what a float holds, `-0`, or a string with a lone surrogate escape all come
+/// back as given, not rounded, normalized or replaced by `null`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MsgId(String);
+
+impl MsgId {
+    /// The value exactly as the client wrote it (valid JSON, checked when the frame was parsed).
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+
+    fn from_raw(raw: &RawValue) -> Self {
+        Self(raw.get().to_owned())
+    }
+}
+
+/// A value the server itself writes (tests, and frames built from parsed values).
+impl From<&Value> for MsgId {
+    fn from(value: &Value) -> Self {
+        Self(value.to_string())
+    }
+}
+
+impl fmt::Display for MsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A well-formed client frame, borrowing from the text it was parsed from.
 #[derive(Clone, Debug)]
 pub enum Frame<'a> {
@@ -128,7 +158,7 @@ pub enum Frame<'a> {
     /// `{"method":"GET","resource":...,"msg_id":N}`: a request the server answers itself.
     Get {
         resource: String,
-        msg_id: Option<Value>,
+        msg_id: Option<MsgId>,
     },
 }
 
@@ -136,11 +166,11 @@ pub enum Frame<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FrameError {
     pub code: ErrorCode,
-    pub msg_id: Option<Value>,
+    pub msg_id: Option<MsgId>,
 }
 
 impl FrameError {
-    fn new(code: ErrorCode, msg_id: Option<Value>) -> Self {
+    fn new(code: ErrorCode, msg_id: Option<MsgId>) -> Self {
         Self { code, msg_id }
     }
 }
@@ -166,7 +196,7 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame<'_>, FrameError
             })
         }
     };
-    let msg_id = object.get("msg_id").map(decode);
+    let msg_id = object.get("msg_id").map(MsgId::from_raw);
     let fail = |code| FrameError::new(code, msg_id.clone());
     let method = object.get("method").map(decode);
     match method.as_ref().and_then(Value::as_str) {
@@ -188,9 +218,9 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame<'_>, FrameError
     }
 }
 
-/// The frame's `msg_id`, decoded, for echoing in an error.
-pub(crate) fn msg_id(body: &RawObject) -> Option<Value> {
-    body.get("msg_id").map(decode)
+/// The frame's `msg_id`, for echoing in an error.
+pub(crate) fn msg_id(body: &RawObject) -> Option<MsgId> {
+    body.get("msg_id").map(MsgId::from_raw)
 }
 
 /// Writes `body` back out as a JSON object with `from` set to the sender, overwriting any
@@ -229,6 +259,28 @@ mod tests {
         match parse_frame(text, 1 << 16) {
             Ok(Frame::Notify { body, .. }) => relay_text(&body, "me"),
             other => panic!("not a NOTIFY: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn msg_id_is_kept_as_written_even_when_it_does_not_decode() {
+        for id in [
+            "1e400",
+            "123456789012345678901234567890",
+            "-0",
+            r#""\ud800""#,
+            r#"{"a" : [1, 2]}"#,
+        ] {
+            let text = format!(r#"{{"method":"GET","resource":"/x","msg_id":{id}}}"#);
+            match parse_frame(&text, 1 << 16) {
+                Ok(Frame::Get { msg_id, .. }) => {
+                    assert_eq!(msg_id.as_ref().map(MsgId::as_json), Some(id))
+                }
+                other => panic!("not a GET: {other:?}"),
+            }
+            let text = format!(r#"{{"method":"NOPE","msg_id":{id}}}"#);
+            let error = parse_frame(&text, 1 << 16).unwrap_err();
+            assert_eq!(error.msg_id.as_ref().map(MsgId::as_json), Some(id));
         }
     }
 

@@ -13,23 +13,21 @@ use crate::ConfigError;
 /// Used when `ICE_SERVERS` is not set: a public STUN server, no TURN.
 pub const DEFAULT_ICE_SERVERS: &str = r#"[{"urls":["stun:stun.cloudflare.com:3478"]}]"#;
 
-/// Lifetime of minted TURN credentials when no TTL is configured: a day, as the TURN REST API
-/// draft suggests, so a call outlives its credentials only if it lasts longer than that; clients
-/// refresh before expiry anyway.
-pub const DEFAULT_TURN_TTL_SECS: u64 = 86_400;
-
 /// Cloudflare's API for short-lived TURN credentials.
 pub const DEFAULT_CLOUDFLARE_API_BASE: &str = "https://rtc.live.cloudflare.com/v1";
 
-/// Looks up a configuration variable or secret by name.
-pub trait Vars {
-    fn get(&self, name: &str) -> Option<String>;
-}
-
-impl<F: Fn(&str) -> Option<String>> Vars for F {
-    fn get(&self, name: &str) -> Option<String> {
-        self(name)
-    }
+/// The ICE variables as the settings table read them, for [`IceSettings::from_sources`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IceSources<'a> {
+    /// `ICE_SERVERS`, JSON.
+    pub ice_servers: &'a str,
+    pub turn_urls: &'a [String],
+    pub turn_secret: Option<&'a str>,
+    pub turn_ttl: u64,
+    pub cf_key_id: Option<&'a str>,
+    pub cf_api_token: Option<&'a str>,
+    pub cf_ttl: u64,
+    pub cf_api_base: &'a str,
 }
 
 /// Where ICE servers come from, validated once at start-up.
@@ -123,31 +121,25 @@ impl Default for IceSettings {
 }
 
 impl IceSettings {
-    /// Reads and validates every ICE variable. A bad value is an error naming the variable, so a
+    /// Validates the ICE sources. A bad value is an error naming the variable, so a
     /// misconfigured deployment says what is wrong instead of handing out a broken config.
     ///
-    /// - `ICE_SERVERS`: JSON `RTCIceServer` array (default: Cloudflare's public STUN server).
+    /// - `ICE_SERVERS`: JSON `RTCIceServer` array.
     /// - `TURN_URLS` + `TURN_SECRET` (+ `TURN_TTL`): TURN REST credentials for those URLs.
     /// - `CF_TURN_KEY_ID` + `CF_TURN_API_TOKEN` (+ `CF_TURN_TTL`, `CF_TURN_API_BASE`).
-    pub fn from_vars(vars: &impl Vars) -> Result<Self, ConfigError> {
-        let static_servers = match non_empty(vars, "ICE_SERVERS") {
-            Some(json) => parse_ice_servers("ICE_SERVERS", &json)?,
-            None => default_servers(),
-        };
-        let turn_rest = match (non_empty(vars, "TURN_URLS"), non_empty(vars, "TURN_SECRET")) {
-            (None, None) => None,
-            (Some(_), None) => return Err(missing("TURN_URLS is set but TURN_SECRET is not")),
-            (None, Some(_)) => return Err(missing("TURN_SECRET is set but TURN_URLS is not")),
-            (Some(urls), Some(secret)) => Some(TurnRest {
-                urls: parse_turn_urls(&urls)?,
-                secret,
-                ttl_secs: parse_ttl(vars, "TURN_TTL")?,
+    pub fn from_sources(sources: &IceSources<'_>) -> Result<Self, ConfigError> {
+        let static_servers = parse_ice_servers("ICE_SERVERS", sources.ice_servers)?;
+        let turn_rest = match (sources.turn_urls.is_empty(), sources.turn_secret) {
+            (true, None) => None,
+            (false, None) => return Err(missing("TURN_URLS is set but TURN_SECRET is not")),
+            (true, Some(_)) => return Err(missing("TURN_SECRET is set but TURN_URLS is not")),
+            (false, Some(secret)) => Some(TurnRest {
+                urls: check_turn_urls(sources.turn_urls)?,
+                secret: secret.to_owned(),
+                ttl_secs: sources.turn_ttl,
             }),
         };
-        let cloudflare = match (
-            non_empty(vars, "CF_TURN_KEY_ID"),
-            non_empty(vars, "CF_TURN_API_TOKEN"),
-        ) {
+        let cloudflare = match (sources.cf_key_id, sources.cf_api_token) {
             (None, None) => None,
             (Some(_), None) => {
                 return Err(missing(
@@ -167,13 +159,10 @@ impl IceSettings {
                     return Err(missing("CF_TURN_KEY_ID must be letters, digits and dashes"));
                 }
                 Some(CloudflareTurn {
-                    key_id,
-                    api_token,
-                    ttl_secs: parse_ttl(vars, "CF_TURN_TTL")?,
-                    api_base: non_empty(vars, "CF_TURN_API_BASE")
-                        .unwrap_or_else(|| DEFAULT_CLOUDFLARE_API_BASE.to_owned())
-                        .trim_end_matches('/')
-                        .to_owned(),
+                    key_id: key_id.to_owned(),
+                    api_token: api_token.to_owned(),
+                    ttl_secs: sources.cf_ttl,
+                    api_base: sources.cf_api_base.trim_end_matches('/').to_owned(),
                 })
             }
         };
@@ -182,6 +171,16 @@ impl IceSettings {
             turn_rest,
             cloudflare,
         })
+    }
+
+    /// Whether any source mints TURN credentials (the static entries are not one).
+    pub fn has_turn(&self) -> bool {
+        self.turn_rest.is_some() || self.cloudflare.is_some()
+    }
+
+    /// How long Cloudflare's credentials live, when it is configured.
+    pub fn cloudflare_ttl_secs(&self) -> Option<u64> {
+        self.cloudflare.as_ref().map(|cf| cf.ttl_secs)
     }
 
     /// The request to send to Cloudflare, when its TURN service is configured.
@@ -197,15 +196,24 @@ impl IceSettings {
         })
     }
 
+    /// The static entries alone: what a client that may not have TURN credentials gets.
+    pub fn static_configuration(&self) -> IceConfiguration {
+        IceConfiguration {
+            ice_servers: self.static_servers.clone(),
+            ttl_secs: None,
+        }
+    }
+
     /// Builds the configuration for one client at `now_unix` (seconds). `label` ends up in the
     /// TURN username (`<expiry>:<label>`), so TURN logs can tell clients apart. `cloudflare` is
-    /// Cloudflare's parsed answer, or `None` when it is not configured or the call failed: the
-    /// other sources still make a usable configuration.
+    /// Cloudflare's parsed answer with the seconds its credentials have left, or `None` when it
+    /// is not configured or the call failed: the other sources still make a usable
+    /// configuration.
     pub fn configuration(
         &self,
         label: &str,
         now_unix: u64,
-        cloudflare: Option<Vec<Value>>,
+        cloudflare: Option<CloudflareServers>,
     ) -> IceConfiguration {
         let mut ice_servers = self.static_servers.clone();
         let mut ttl_secs = None;
@@ -218,8 +226,8 @@ impl IceSettings {
             }));
             ttl_secs = Some(rest.ttl_secs);
         }
-        if let (Some(cf), Some(servers)) = (&self.cloudflare, cloudflare) {
-            ice_servers.extend(servers);
+        if let (Some(_), Some(cf)) = (&self.cloudflare, cloudflare) {
+            ice_servers.extend(cf.servers);
             ttl_secs = Some(ttl_secs.map_or(cf.ttl_secs, |t: u64| t.min(cf.ttl_secs)));
         }
         IceConfiguration {
@@ -309,6 +317,76 @@ pub fn parse_cloudflare_response(body: &str) -> Result<Vec<Value>, ConfigError> 
     Ok(kept)
 }
 
+/// Cloudflare's servers, with the seconds their credentials have left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudflareServers {
+    pub servers: Vec<Value>,
+    pub ttl_secs: u64,
+}
+
+/// Cloudflare's answer is reused for this fraction of its lifetime: at the default hour, one
+/// call per isolate every six minutes, and every client still gets credentials with at least
+/// nine tenths of their life left (the `ttl` it is told counts down, so it refreshes in time).
+pub const CLOUDFLARE_REUSE_FRACTION: u64 = 10;
+
+/// After a failed call, the other sources answer alone for this long before Cloudflare is
+/// asked again, so an outage costs one slow call per isolate per period, not one per client.
+pub const CLOUDFLARE_RETRY_MS: u64 = 10_000;
+
+/// The last answer from Cloudflare in this isolate. Time comes in as milliseconds; a clock
+/// that goes backwards makes an answer look newer, never older than it is.
+#[derive(Clone, Debug, Default)]
+pub struct CloudflareCache {
+    last: Option<(u64, Option<CloudflareServers>)>,
+}
+
+/// What the cache holds at some moment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cached {
+    /// Servers to hand out as they are.
+    Fresh(CloudflareServers),
+    /// Cloudflare failed a moment ago: answer without it.
+    RecentFailure,
+    /// Nothing usable: ask Cloudflare.
+    Stale,
+}
+
+impl Cached {
+    pub fn is_fresh(&self) -> bool {
+        matches!(self, Cached::Fresh(_))
+    }
+}
+
+impl CloudflareCache {
+    pub fn lookup(&self, now_ms: u64) -> Cached {
+        let Some((at_ms, answer)) = &self.last else {
+            return Cached::Stale;
+        };
+        let age_ms = now_ms.saturating_sub(*at_ms);
+        match answer {
+            Some(cf) => {
+                let reuse_ms = cf.ttl_secs.saturating_mul(1000) / CLOUDFLARE_REUSE_FRACTION;
+                if age_ms < reuse_ms {
+                    let age_secs = age_ms.div_ceil(1000);
+                    Cached::Fresh(CloudflareServers {
+                        servers: cf.servers.clone(),
+                        ttl_secs: cf.ttl_secs.saturating_sub(age_secs),
+                    })
+                } else {
+                    Cached::Stale
+                }
+            }
+            None if age_ms < CLOUDFLARE_RETRY_MS => Cached::RecentFailure,
+            None => Cached::Stale,
+        }
+    }
+
+    /// Records Cloudflare's answer (`None`: the call failed) received at `now_ms`.
+    pub fn store(&mut self, now_ms: u64, answer: Option<CloudflareServers>) {
+        self.last = Some((now_ms, answer));
+    }
+}
+
 /// `turn:host:53?transport=udp` and the like.
 fn uses_port_53(url: &str) -> bool {
     let without_query = url.split('?').next().unwrap_or(url);
@@ -319,46 +397,22 @@ fn default_servers() -> Vec<Value> {
     serde_json::from_str(DEFAULT_ICE_SERVERS).unwrap_or_default()
 }
 
-fn non_empty(vars: &impl Vars, name: &str) -> Option<String> {
-    vars.get(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 fn missing(reason: &str) -> ConfigError {
     ConfigError(reason.to_owned())
 }
 
-fn parse_ttl(vars: &impl Vars, name: &str) -> Result<u64, ConfigError> {
-    match non_empty(vars, name) {
-        None => Ok(DEFAULT_TURN_TTL_SECS),
-        Some(v) => match v.parse::<u64>() {
-            Ok(ttl) if (60..=7 * 86_400).contains(&ttl) => Ok(ttl),
-            _ => Err(ConfigError(format!(
-                "{name} must be a whole number of seconds from 60 to 604800, not {v:?}"
-            ))),
-        },
-    }
-}
-
-/// `TURN_URLS`: a JSON array of URLs, or a comma-separated list.
-fn parse_turn_urls(text: &str) -> Result<Vec<String>, ConfigError> {
-    let urls: Vec<String> = if text.starts_with('[') {
-        serde_json::from_str(text)
-            .map_err(|e| ConfigError(format!("TURN_URLS is not a JSON array of strings: {e}")))?
-    } else {
-        text.split(',').map(|u| u.trim().to_owned()).collect()
-    };
-    if urls.is_empty()
-        || !urls
-            .iter()
-            .all(|u| u.starts_with("turn:") || u.starts_with("turns:"))
+/// `TURN_URLS` entries must be TURN URLs.
+fn check_turn_urls(urls: &[String]) -> Result<Vec<String>, ConfigError> {
+    if urls
+        .iter()
+        .all(|u| u.starts_with("turn:") || u.starts_with("turns:"))
     {
-        return Err(ConfigError(
+        Ok(urls.to_vec())
+    } else {
+        Err(ConfigError(
             "TURN_URLS must list turn: or turns: URLs".into(),
-        ));
+        ))
     }
-    Ok(urls)
 }
 
 /// Checks the shape browsers require of `RTCConfiguration.iceServers`.
@@ -400,12 +454,15 @@ mod tests {
 
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> impl Vars {
+    /// The ICE settings the settings pipeline makes of these variables.
+    fn ice(pairs: &[(&str, &str)]) -> Result<IceSettings, ConfigError> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        move |name: &str| map.get(name).cloned()
+        crate::Settings::from_vars(|name| map.get(name).cloned())
+            .0
+            .ice
     }
 
     // Vectors computed independently:
@@ -434,7 +491,7 @@ mod tests {
 
     #[test]
     fn defaults_to_public_stun_without_ttl() {
-        let settings = IceSettings::from_vars(&vars(&[])).unwrap();
+        let settings = ice(&[]).unwrap();
         let conf = settings.configuration("peer", 0, None);
         assert_eq!(conf.ice_servers_json(), DEFAULT_ICE_SERVERS);
         assert_eq!(conf.ttl_secs, None);
@@ -443,7 +500,7 @@ mod tests {
 
     #[test]
     fn turn_rest_servers_carry_fresh_credentials_and_ttl() {
-        let settings = IceSettings::from_vars(&vars(&[
+        let settings = ice(&[
             ("ICE_SERVERS", "[]"),
             (
                 "TURN_URLS",
@@ -451,7 +508,7 @@ mod tests {
             ),
             ("TURN_SECRET", "north-wind"),
             ("TURN_TTL", "3600"),
-        ]))
+        ])
         .unwrap();
         let conf = settings.configuration("alice", 1_700_000_000, None);
         assert_eq!(conf.ttl_secs, Some(3600));
@@ -492,23 +549,7 @@ mod tests {
             ),
             (
                 &[("TURN_URLS", "[1]"), ("TURN_SECRET", "s")],
-                "TURN_URLS is not a JSON",
-            ),
-            (
-                &[
-                    ("TURN_URLS", "turn:x"),
-                    ("TURN_SECRET", "s"),
-                    ("TURN_TTL", "5"),
-                ],
-                "TURN_TTL must be",
-            ),
-            (
-                &[
-                    ("TURN_URLS", "turn:x"),
-                    ("TURN_SECRET", "s"),
-                    ("TURN_TTL", "soon"),
-                ],
-                "TURN_TTL must be",
+                "TURN_SECRET is set but TURN_URLS is not",
             ),
             (&[("CF_TURN_KEY_ID", "k")], "CF_TURN_API_TOKEN is not"),
             (&[("CF_TURN_API_TOKEN", "t")], "CF_TURN_KEY_ID is not"),
@@ -518,19 +559,19 @@ mod tests {
             ),
         ];
         for (pairs, expected) in cases {
-            let err = IceSettings::from_vars(&vars(pairs)).unwrap_err();
+            let err = ice(pairs).unwrap_err();
             assert!(err.0.contains(expected), "{pairs:?}: {err}");
         }
     }
 
     #[test]
     fn secrets_stay_out_of_debug_output() {
-        let settings = IceSettings::from_vars(&vars(&[
+        let settings = ice(&[
             ("TURN_URLS", "turn:x"),
             ("TURN_SECRET", "very-secret-1"),
             ("CF_TURN_KEY_ID", "key"),
             ("CF_TURN_API_TOKEN", "very-secret-2"),
-        ]))
+        ])
         .unwrap();
         let printed = format!("{settings:?}");
         assert!(!printed.contains("very-secret"), "{printed}");
@@ -538,11 +579,11 @@ mod tests {
 
     #[test]
     fn cloudflare_request_follows_the_documented_api() {
-        let settings = IceSettings::from_vars(&vars(&[
+        let settings = ice(&[
             ("CF_TURN_KEY_ID", "abc123"),
             ("CF_TURN_API_TOKEN", "tok"),
             ("CF_TURN_TTL", "7200"),
-        ]))
+        ])
         .unwrap();
         let req = settings.cloudflare_request().unwrap();
         assert_eq!(
@@ -552,11 +593,11 @@ mod tests {
         assert_eq!(req.authorization, "Bearer tok");
         assert_eq!(req.body, r#"{"ttl":7200}"#);
 
-        let local = IceSettings::from_vars(&vars(&[
+        let local = ice(&[
             ("CF_TURN_KEY_ID", "abc123"),
             ("CF_TURN_API_TOKEN", "tok"),
             ("CF_TURN_API_BASE", "http://127.0.0.1:9/v1/"),
-        ]))
+        ])
         .unwrap();
         assert_eq!(
             local.cloudflare_request().unwrap().url,
@@ -600,16 +641,19 @@ mod tests {
 
     #[test]
     fn cloudflare_servers_join_the_others_and_the_shortest_ttl_wins() {
-        let settings = IceSettings::from_vars(&vars(&[
+        let settings = ice(&[
             ("TURN_URLS", "turn:x"),
             ("TURN_SECRET", "s"),
             ("TURN_TTL", "600"),
             ("CF_TURN_KEY_ID", "k"),
             ("CF_TURN_API_TOKEN", "t"),
             ("CF_TURN_TTL", "300"),
-        ]))
+        ])
         .unwrap();
-        let cf = vec![json!({"urls": ["turn:cf"], "username": "a", "credential": "b"})];
+        let cf = CloudflareServers {
+            servers: vec![json!({"urls": ["turn:cf"], "username": "a", "credential": "b"})],
+            ttl_secs: 300,
+        };
         let with = settings.configuration("p", 0, Some(cf));
         assert_eq!(with.ice_servers.len(), 3);
         assert_eq!(with.ttl_secs, Some(300));
@@ -617,6 +661,42 @@ mod tests {
         let without = settings.configuration("p", 0, None);
         assert_eq!(without.ice_servers.len(), 2);
         assert_eq!(without.ttl_secs, Some(600));
+    }
+
+    #[test]
+    fn cloudflare_answers_are_reused_for_a_tenth_of_their_life_with_the_ttl_counting_down() {
+        let servers = vec![json!({"urls": ["turn:cf"], "username": "a", "credential": "b"})];
+        let answer = CloudflareServers {
+            servers: servers.clone(),
+            ttl_secs: 3600,
+        };
+        let mut cache = CloudflareCache::default();
+        assert_eq!(cache.lookup(0), Cached::Stale);
+        cache.store(1_000_000, Some(answer.clone()));
+        assert_eq!(cache.lookup(1_000_000), Cached::Fresh(answer));
+        assert_eq!(
+            cache.lookup(1_000_000 + 100_500),
+            Cached::Fresh(CloudflareServers {
+                servers,
+                ttl_secs: 3600 - 101
+            })
+        );
+        assert!(cache.lookup(1_000_000 + 359_999).is_fresh());
+        assert_eq!(cache.lookup(1_000_000 + 360_000), Cached::Stale);
+        // A clock going backwards does not age the answer.
+        assert!(cache.lookup(0).is_fresh());
+    }
+
+    #[test]
+    fn a_failed_call_is_not_repeated_for_a_while() {
+        let mut cache = CloudflareCache::default();
+        cache.store(5_000, None);
+        assert_eq!(cache.lookup(5_000), Cached::RecentFailure);
+        assert_eq!(
+            cache.lookup(5_000 + CLOUDFLARE_RETRY_MS - 1),
+            Cached::RecentFailure
+        );
+        assert_eq!(cache.lookup(5_000 + CLOUDFLARE_RETRY_MS), Cached::Stale);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! backwards refills nothing rather than failing.
 
 use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::{error_frame, Effect, ErrorCode, PeerId};
 
@@ -219,6 +220,36 @@ impl FloodGuard {
     }
 }
 
+/// The rate-limiting key of a client address (`CF-Connecting-IP`): an IPv4 address as is, an
+/// IPv6 address by its /64 (the block one subscriber line or host is given, so rotating
+/// addresses inside it gains nothing). IPv6 is read in every form (`::` shorthand, leading
+/// zeros, upper case, an embedded dotted quad, brackets, a zone); an IPv4-mapped IPv6 address
+/// (`::ffff:192.0.2.1`) is its IPv4 address. Text that is no address (never sent by Cloudflare's
+/// edge) is its own key, cut to 64 characters, so it is limited like any other.
+pub fn client_key(address: &str) -> String {
+    let text = address.trim();
+    if let Ok(v4) = text.parse::<Ipv4Addr>() {
+        return format!("ip4:{v4}");
+    }
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    let bare = bare
+        .split_once('%')
+        .map_or(bare, |(address, _zone)| address);
+    match bare.parse::<Ipv6Addr>() {
+        Ok(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip4:{v4}"),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("ip6:{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+        Err(_) => format!("other:{}", text.chars().take(64).collect::<String>()),
+    }
+}
+
 /// Connection attempts per key (a client address), best effort: the table lives in one
 /// isolate's memory, so it limits what one Worker instance sees, not the whole deployment.
 #[derive(Clone, Debug)]
@@ -252,11 +283,11 @@ impl KeyedLimiter {
         }
         if self.buckets.len() >= self.max_keys {
             // A full bucket is the same as no bucket, so those go first. If every tracked key is
-            // still limited (a spread-out attack), the table is cleared: memory stays bounded
-            // and the limit fails open for a moment rather than refusing everyone.
+            // still limited (many addresses at once), a newcomer is refused until one refills:
+            // memory stays bounded and the limit never opens up under the very load it is for.
             self.buckets.retain(|_, b| !b.is_full_at(rate, now_ms));
             if self.buckets.len() >= self.max_keys {
-                self.buckets.clear();
+                return false;
             }
         }
         let mut bucket = TokenBucket::full(rate, now_ms);
@@ -415,20 +446,60 @@ mod tests {
     }
 
     #[test]
-    fn the_key_table_stays_bounded() {
+    fn the_key_table_stays_bounded_and_does_not_fail_open_when_full() {
         let mut limiter = KeyedLimiter::new(Rate::per_minute(1, 1), 3);
         for key in ["a", "b", "c"] {
             assert!(limiter.allow(key, 0));
         }
-        // All three still limited: the table is cleared rather than grown.
-        assert!(limiter.allow("d", 0));
+        // All three still limited: a newcomer is refused, and a known key stays limited.
+        assert!(!limiter.allow("d", 0));
+        assert!(!limiter.allow("a", 0));
+        assert_eq!(limiter.tracked(), 3);
+        // After a minute a, b and c are full again: they are pruned and d gets in.
+        assert!(limiter.allow("d", 60_000));
         assert_eq!(limiter.tracked(), 1);
-        for key in ["e", "f"] {
-            assert!(limiter.allow(key, 0));
+    }
+
+    #[test]
+    fn client_keys_are_ipv4_addresses_and_ipv6_64s_however_written() {
+        let same_v4 = [
+            "192.0.2.1",
+            " 192.0.2.1 ",
+            "::ffff:192.0.2.1",
+            "::FFFF:c000:0201",
+            "[::ffff:192.0.2.1]",
+        ];
+        for address in same_v4 {
+            assert_eq!(client_key(address), "ip4:192.0.2.1", "{address}");
         }
-        // After a minute d, e and f are full again and are pruned first.
-        assert!(limiter.allow("g", 60_000));
-        assert_eq!(limiter.tracked(), 1);
-        assert!(limiter.tracked() <= 3);
+        let same_64 = [
+            "2001:db8:1:2::1",
+            "2001:db8:1:2:ffff:ffff:ffff:ffff",
+            "2001:0DB8:0001:0002:0000:0000:0000:0001",
+            "[2001:db8:1:2::99]",
+            "2001:db8:1:2::1%eth0",
+            "2001:db8:1:2:0:0:192.0.2.1",
+        ];
+        for address in same_64 {
+            assert_eq!(client_key(address), "ip6:2001:db8:1:2::/64", "{address}");
+        }
+        assert_eq!(client_key("2001:db8:1:3::1"), "ip6:2001:db8:1:3::/64");
+        assert_eq!(client_key("::1"), "ip6:0:0:0:0::/64");
+        assert_eq!(client_key("::"), "ip6:0:0:0:0::/64");
+        assert_eq!(client_key("fe80::1"), "ip6:fe80:0:0:0::/64");
+        assert_ne!(client_key("192.0.2.1"), client_key("192.0.2.2"));
+        assert_eq!(client_key("not an address"), "other:not an address");
+        assert_eq!(client_key(&"x".repeat(1000)).len(), "other:".len() + 64);
+        for odd in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "2001:db8::1::2",
+            "[::1",
+            "01.2.3.4",
+            "é",
+        ] {
+            assert!(client_key(odd).starts_with("other:"), "{odd}");
+        }
     }
 }

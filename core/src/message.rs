@@ -1,8 +1,6 @@
 //! Server-to-client frames, in rtclite's wire format.
 
-use serde_json::Value;
-
-use crate::ErrorCode;
+use crate::{ErrorCode, MsgId};
 
 /// A client may send this exact text frame at any time; the runtime answers [`HEARTBEAT_PONG`]
 /// itself, without waking the stream's Durable Object, so a client can check its connection
@@ -69,7 +67,7 @@ pub fn created_frame(id: &str, resume: &str, resumed: bool) -> String {
 }
 
 /// `{"code":"failed","reason":"<code>: <sentence>"}`, with `msg_id` echoed when given.
-pub fn error_frame(code: ErrorCode, msg_id: Option<&Value>) -> String {
+pub fn error_frame(code: ErrorCode, msg_id: Option<&MsgId>) -> String {
     let reason = json_string(&code.reason());
     match msg_id {
         Some(id) => format!(r#"{{"msg_id":{id},"code":"failed","reason":{reason}}}"#),
@@ -80,7 +78,7 @@ pub fn error_frame(code: ErrorCode, msg_id: Option<&Value>) -> String {
 /// The answer to `GET /peerconnection`: `{"msg_id":N,"code":"success","result":{"configuration":
 /// {"iceServers":[...]}}}`, plus `"ttl"` (seconds) in `result` when minted credentials expire,
 /// so clients know when to ask again. `ice_servers` is already a JSON array.
-pub fn peerconnection_frame(msg_id: Option<&Value>, ice_servers: &str, ttl: Option<u64>) -> String {
+pub fn peerconnection_frame(msg_id: Option<&MsgId>, ice_servers: &str, ttl: Option<u64>) -> String {
     let result = match ttl {
         Some(ttl) => format!(r#"{{"configuration":{{"iceServers":{ice_servers}}},"ttl":{ttl}}}"#),
         None => format!(r#"{{"configuration":{{"iceServers":{ice_servers}}}}}"#),
@@ -89,7 +87,7 @@ pub fn peerconnection_frame(msg_id: Option<&Value>, ice_servers: &str, ttl: Opti
 }
 
 /// `{"msg_id":N,"code":"success","result":RESULT}`; `result` is already JSON.
-fn success_frame(msg_id: Option<&Value>, result: &str) -> String {
+fn success_frame(msg_id: Option<&MsgId>, result: &str) -> String {
     match msg_id {
         Some(id) => format!(r#"{{"msg_id":{id},"code":"success","result":{result}}}"#),
         None => format!(r#"{{"code":"success","result":{result}}}"#),

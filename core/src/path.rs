@@ -81,6 +81,35 @@ fn is_hex_of_len(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// First path segments that are never streams: the HTTP API (`/api/`) and the folders of the
+/// page's static assets (`/js/`). The runtime serves an asset that exists before the Worker
+/// runs; a request for one that does not must not open a stream of that name either. A test
+/// checks that every folder under `public/` is listed.
+pub const RESERVED_SEGMENTS: &[&str] = &["api", "js"];
+
+/// Whether `path` is a reserved folder or under one (`/api`, `/api/x`, `/js/app.js`), in any
+/// case and however percent-encoded, so no spelling of it becomes a stream.
+pub fn is_reserved(path: &str) -> bool {
+    first_segment(path).is_some_and(|segment| RESERVED_SEGMENTS.contains(&segment.as_str()))
+}
+
+/// The first segment of `path`, percent-decoded and in lower case.
+fn first_segment(path: &str) -> Option<String> {
+    let segment = path.strip_prefix('/')?.split('/').next()?;
+    Some(percent_decode(segment)?.to_ascii_lowercase())
+}
+
+/// A first segment that reads `sha1` or `sha256` but is not spelled exactly so (`/SHA1/`,
+/// `/Sha256/`, `/%73ha1/`): people would take the path for a hash path, the server for a plain
+/// one, so it is refused rather than served as either.
+fn is_hash_prefix_variant(path: &str) -> bool {
+    let Some(raw) = path.strip_prefix('/').and_then(|p| p.split('/').next()) else {
+        return false;
+    };
+    let reads_as_hash = first_segment(path).is_some_and(|s| s == "sha1" || s == "sha256");
+    reads_as_hash && raw != "sha1" && raw != "sha256"
+}
+
 /// Maps a request path and mode to the stream it names, or refuses it, with the default
 /// length limit.
 ///
@@ -92,6 +121,9 @@ pub fn resolve(path: &str, mode: Mode) -> Result<StreamKey, Refusal> {
 /// [`resolve`] with a path length limit of `max_bytes`.
 pub fn resolve_within(path: &str, mode: Mode, max_bytes: usize) -> Result<StreamKey, Refusal> {
     check_path(path, max_bytes).map_err(Refusal)?;
+    if is_hash_prefix_variant(path) {
+        return Err(Refusal(ErrorCode::HashPrefixVariant));
+    }
     for scheme in &SCHEMES {
         if let Some(rest) = path.strip_prefix(scheme.prefix) {
             let is_hash = is_hex_of_len(rest, scheme.hex_len);
@@ -265,6 +297,52 @@ mod tests {
                 Err(Refusal(ErrorCode::InvalidPath)),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn spelling_variants_of_the_hash_prefixes_are_refused() {
+        let hex40 = "04e5383618cc0f1dd6a5a433ba49396eccd080b4";
+        for path in [
+            format!("/SHA1/{hex40}"),
+            format!("/Sha1/{hex40}"),
+            "/SHA256/streams/1".to_owned(),
+            "/sHa256/x".to_owned(),
+            "/%73ha1/x".to_owned(),
+            "/sha%31/x".to_owned(),
+            "/SHA1".to_owned(),
+        ] {
+            for mode in [Mode::Publish, Mode::Subscribe] {
+                assert_eq!(
+                    resolve(&path, mode),
+                    Err(Refusal(ErrorCode::HashPrefixVariant)),
+                    "{path} {mode:?}"
+                );
+            }
+        }
+        // Other names that merely start alike are ordinary paths.
+        for path in ["/sha1", "/sha1x/y", "/SHA/1", "/sha512/x", "/shA1b/c"] {
+            assert!(resolve(path, Mode::Publish).is_ok(), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_api_and_asset_folders_are_reserved_however_spelled() {
+        for path in [
+            "/api",
+            "/api/",
+            "/api/x",
+            "/api/ice-servers/",
+            "/API/ice-servers",
+            "/%61pi/x",
+            "/js/",
+            "/js/missing.js",
+            "/JS/x",
+        ] {
+            assert!(is_reserved(path), "{path}");
+        }
+        for path in ["/apis/x", "/x/api/y", "/json", "/", "/streams/api"] {
+            assert!(!is_reserved(path), "{path}");
         }
     }
 

@@ -138,19 +138,29 @@ impl Policy {
         Ok(())
     }
 
+    /// Whether `origin` is in a configured `ALLOWED_ORIGINS` list (an empty list, meaning any,
+    /// lists nothing).
+    pub fn origin_listed(&self, origin: Option<&str>) -> bool {
+        origin.is_some_and(|origin| {
+            let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+            self.origins.contains(&origin)
+        })
+    }
+
     /// Checks the path allowlist and the token rule for a resolved stream.
     ///
     /// `path` is the request path; `key` the stream it resolved to. A publisher's token names
     /// the path it connects to (the plain name, e.g. `/sha1/streams/1234`), a subscriber's the
     /// stream it joins (e.g. `/sha1/<hex>`, hex in lower case); for plain paths both are the
-    /// same. Returns the token's label, if one was checked and carries one.
+    /// same. A token the rule does not ask for is still checked, quietly: a valid one counts
+    /// (it earns TURN credentials), an invalid one is ignored.
     pub fn check_stream(
         &self,
         path: &str,
         key: &StreamKey,
         mode: Mode,
         creds: &Credentials<'_>,
-    ) -> Result<Option<String>, ErrorCode> {
+    ) -> Result<Passed, ErrorCode> {
         if !self.path_prefixes.is_empty()
             && !self
                 .path_prefixes
@@ -163,19 +173,38 @@ impl Policy {
             Mode::Publish => (self.publish, path),
             Mode::Subscribe => (self.subscribe, key.as_str()),
         };
-        let needs_token = match rule {
-            Access::Open => false,
-            Access::Token => true,
-            Access::HashOnly => !is_hash_path(key.as_str()),
+        // A resume is checked by the stream's object, which gives the member its place back or
+        // refuses it, so it needs no token (see `Credentials::resume`).
+        let needs_token = !creds.resume
+            && match rule {
+                Access::Open => false,
+                Access::Token => true,
+                Access::HashOnly => !is_hash_path(key.as_str()),
+            };
+        let verify = |token| {
+            let secret = self.secret.as_deref().ok_or(ErrorCode::TokenBadSignature)?;
+            token::verify(secret, token, token_path, mode, creds.now_ms / 1000)
         };
-        if !needs_token || creds.resume {
-            return Ok(None);
-        }
-        let token = creds.token().ok_or(ErrorCode::TokenMissing)?;
-        let secret = self.secret.as_deref().ok_or(ErrorCode::TokenBadSignature)?;
-        let claims = token::verify(secret, token, token_path, mode, creds.now_ms / 1000)?;
-        Ok(claims.label)
+        let claims = match (creds.token(), needs_token) {
+            (None, true) => return Err(ErrorCode::TokenMissing),
+            (Some(token), true) => Some(verify(token)?),
+            (Some(token), false) => verify(token).ok(),
+            (None, false) => None,
+        };
+        Ok(Passed {
+            token_verified: claims.is_some(),
+            label: claims.and_then(|c| c.label),
+        })
     }
+}
+
+/// What a connection that passed [`Policy::check_stream`] showed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Passed {
+    /// It carried a valid token for this stream and mode.
+    pub token_verified: bool,
+    /// The client label of that token, if it has one.
+    pub label: Option<String>,
 }
 
 /// `name` from `name:port`, also for bracketed IPv6 literals (`[::1]:8787` gives `[::1]`).
@@ -281,7 +310,38 @@ mod tests {
         let key = resolve("/s", Mode::Publish).unwrap();
         assert_eq!(
             p.check_stream("/s", &key, Mode::Publish, &with),
-            Ok(Some("l".into()))
+            Ok(Passed {
+                token_verified: true,
+                label: Some("l".into())
+            })
+        );
+    }
+
+    #[test]
+    fn a_token_an_open_rule_does_not_ask_for_is_checked_quietly() {
+        let p = tokens(Access::Open, Access::Open);
+        let key = resolve("/s", Mode::Subscribe).unwrap();
+        let t = mint("/s", Mode::Subscribe);
+        fn with(token: &str) -> Credentials<'_> {
+            Credentials {
+                token: Some(token),
+                ..creds()
+            }
+        }
+        let passed = p
+            .check_stream("/s", &key, Mode::Subscribe, &with(&t))
+            .unwrap();
+        assert!(passed.token_verified);
+        for bad in [mint("/other", Mode::Subscribe), "garbage".to_owned()] {
+            assert_eq!(
+                p.check_stream("/s", &key, Mode::Subscribe, &with(&bad)),
+                Ok(Passed::default()),
+                "an invalid token is ignored where none is needed"
+            );
+        }
+        assert_eq!(
+            p.check_stream("/s", &key, Mode::Subscribe, &creds()),
+            Ok(Passed::default())
         );
     }
 

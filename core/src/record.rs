@@ -25,6 +25,10 @@ pub struct Identity {
     /// wake-up never restores it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gone: bool,
+    /// The router granted this connection TURN credentials (it passed a real access check);
+    /// kept here so that the grant outlives hibernation. Set by the adapter, not the engine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub turn: bool,
 }
 
 impl Identity {
@@ -35,6 +39,7 @@ impl Identity {
             conn,
             since,
             gone: false,
+            turn: false,
         }
     }
 

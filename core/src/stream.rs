@@ -2,9 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
-use crate::frame::{msg_id, relay_text, RawObject};
+use crate::frame::{msg_id, relay_text, MsgId, RawObject};
 use crate::{
     error_frame, event_frame, parse_frame, Config, Effect, ErrorCode, EventKind, Frame, PeerId,
     Refusal, Role,
@@ -195,7 +193,7 @@ impl Stream {
 
     /// ICE servers depend on the clock and maybe on Cloudflare, so the answer is left to the
     /// adapter; the core only decides that one is due.
-    fn get(&self, from: &PeerId, resource: &str, msg_id: Option<Value>) -> Effect {
+    fn get(&self, from: &PeerId, resource: &str, msg_id: Option<MsgId>) -> Effect {
         if resource == PEERCONNECTION {
             Effect::SendIceConfiguration {
                 to: from.clone(),

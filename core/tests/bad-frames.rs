@@ -1,11 +1,12 @@
 //! Every frame error: answered to the sender only, and nothing else changes.
+#![cfg(test)] // marks the helpers as test code for clippy.toml's exemptions
 
 mod common;
 
 use common::{error_code, Harness};
 use serde_json::json;
 use streams_core::Role::{Publisher, Subscriber};
-use streams_core::{Config, DEFAULT_MAX_FRAME_BYTES};
+use streams_core::{Config, Effect, PeerId, Stream, DEFAULT_MAX_FRAME_BYTES};
 
 fn stream() -> Harness {
     let mut h = Harness::default();
@@ -113,4 +114,33 @@ fn the_reason_is_code_colon_sentence() {
         2,
         "only code and reason: {frame}"
     );
+}
+
+#[test]
+fn a_msg_id_that_does_not_decode_is_echoed_as_written() {
+    // Straight on the core: the harness decodes what it receives, and these do not decode.
+    let mut stream = Stream::new(Config::default());
+    let s = PeerId::from("s");
+    stream.join(s.clone(), Subscriber).unwrap();
+    for id in [
+        "1e400",
+        "123456789012345678901234567890",
+        r#""\ud800""#,
+        "-0",
+    ] {
+        for text in [
+            format!(r#"{{"method":"NOPE","msg_id":{id}}}"#),
+            format!(r#"{{"method":"GET","resource":"/x","msg_id":{id}}}"#),
+        ] {
+            let effects = stream.receive_text(&s, &text);
+            let [Effect::Send { to, text: answer }] = effects.as_slice() else {
+                panic!("{text}: {effects:?}");
+            };
+            assert_eq!(to, &s);
+            assert!(
+                answer.starts_with(&format!(r#"{{"msg_id":{id},"code":"failed""#)),
+                "{text}: {answer}"
+            );
+        }
+    }
 }

@@ -4,8 +4,8 @@ mod common;
 
 use common::Harness;
 use serde_json::json;
-use streams_core::peerconnection_frame;
 use streams_core::Role::Subscriber;
+use streams_core::{peerconnection_frame, MsgId};
 
 #[test]
 fn get_peerconnection_is_answered_to_the_sender_with_msg_id() {
@@ -25,8 +25,12 @@ fn get_peerconnection_is_answered_to_the_sender_with_msg_id() {
 #[test]
 fn the_answer_frame_has_rtclite_shape_and_ttl_when_credentials_expire() {
     let ice = r#"[{"urls":"stun:x"}]"#;
-    let fixed: serde_json::Value =
-        serde_json::from_str(&peerconnection_frame(Some(&json!(7)), ice, None)).unwrap();
+    let fixed: serde_json::Value = serde_json::from_str(&peerconnection_frame(
+        Some(&MsgId::from(&json!(7))),
+        ice,
+        None,
+    ))
+    .unwrap();
     assert_eq!(
         fixed,
         json!({"msg_id": 7, "code": "success",

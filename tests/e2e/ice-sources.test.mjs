@@ -1,4 +1,6 @@
 // Every ICE source, over both ways of asking: GET /peerconnection and GET /api/ice-servers.
+// TURN_OPEN=true here, so that every client may have TURN credentials: who gets them otherwise
+// is tested in ice-turn-access.test.mjs.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -46,6 +48,7 @@ test('TURN REST credentials are minted per request and check out like coturn che
     TURN_URLS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp',
     TURN_SECRET: secret,
     TURN_TTL: '600',
+    TURN_OPEN: 'true',
   });
   const before = Math.floor(Date.now() / 1000);
   const body = await (await api(server)).json();
@@ -67,7 +70,8 @@ test('TURN REST credentials are minted per request and check out like coturn che
 });
 
 test('listed origins may read the API, and preflights are answered', async () => {
-  const server = await start({ ICE_CORS_ORIGINS: 'https://app.example' });
+  // Separated by a space: every list variable splits on commas or whitespace.
+  const server = await start({ ICE_CORS_ORIGINS: 'https://other.example https://app.example' });
   const allowed = await api(server, { headers: { Origin: 'https://app.example' } });
   assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
   const other = await api(server, { headers: { Origin: 'https://evil.example' } });
@@ -124,6 +128,7 @@ test('Cloudflare TURN: the documented request, and port-53 URLs dropped from the
     CF_TURN_API_TOKEN: 'cf-token',
     CF_TURN_TTL: '3600',
     CF_TURN_API_BASE: cf.base,
+    TURN_OPEN: 'true',
   });
   const body = await (await api(server)).json();
   assert.deepEqual(cf.calls, [
@@ -145,7 +150,9 @@ test('Cloudflare TURN: the documented request, and port-53 URLs dropped from the
   ]);
   const { answer } = await askOverSocket(server, '/ice-sources/cf');
   assert.equal(answer.result.configuration.iceServers.length, 2);
-  assert.equal(cf.calls.length, 2);
+  // The answer is reused for a tenth of its life: the socket's request made no second call.
+  assert.equal(cf.calls.length, 1);
+  assert.ok(answer.result.ttl <= 3600 && answer.result.ttl >= 3590, `ttl ${answer.result.ttl}`);
 });
 
 test('when Cloudflare fails, the other sources answer and the failure is logged', async () => {
@@ -157,6 +164,7 @@ test('when Cloudflare fails, the other sources answer and the failure is logged'
     CF_TURN_KEY_ID: 'key-123',
     CF_TURN_API_TOKEN: 'cf-token',
     CF_TURN_API_BASE: cf.base,
+    TURN_OPEN: 'true',
   });
   const body = await (await api(server)).json();
   assert.deepEqual(body, { iceServers: [{ urls: ['stun:stun.cloudflare.com:3478'] }] });
@@ -173,6 +181,18 @@ test('an invalid configuration is reported, not replaced by a default', async ()
   assert.equal(answer.msg_id, 1);
   assert.match(answer.reason, /^ice-unavailable: /);
   await server.waitForLog(/ICE configuration is invalid: ICE_SERVERS\[0\]\.urls/);
+});
+
+test('configuration problems are logged once per isolate, not per request or stream', async () => {
+  const server = await start({ ICE_SERVERS: 'not json', MAX_SUBSCRIBERS: 'many' });
+  for (let i = 0; i < 3; i++) assert.equal((await api(server)).status, 500);
+  for (const path of ['/ice-sources/once/a', '/ice-sources/once/b', '/ice-sources/once/c']) {
+    const { answer } = await askOverSocket(server, path);
+    assert.match(answer.reason, /^ice-unavailable: /);
+  }
+  const count = (re) => server.logs.filter((l) => re.test(l)).length;
+  assert.equal(count(/ICE configuration is invalid: ICE_SERVERS is not valid JSON/), 1, server.logs.join('\n'));
+  assert.equal(count(/MAX_SUBSCRIBERS="many" is not a whole number/), 1, server.logs.join('\n'));
 });
 
 test('ICE_API_AUTH=stream: the API needs what connecting to the named stream needs', async () => {

@@ -9,8 +9,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /**
  * `persist` names a folder for the Durable Objects' storage, so a test can stop the runtime and
- * start a new one on the same state (a restart, as a deploy does).
- * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number, persist?: string, port?: number }} [options]
+ * start a new one on the same state (a restart, as a deploy does). `ratelimits` declares Workers
+ * Rate Limiting bindings (as `[[ratelimits]]` in wrangler.toml does); none by default.
+ * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number, persist?: string, port?: number, ratelimits?: Record<string, { simple: { limit: number, period: number } }> }} [options]
  * @returns {Promise<{ url: URL, wsBase: string, logs: string[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, nextLog: (re: RegExp, ms?: number) => Promise<string>, stop: () => Promise<void> }>}
  */
 export async function startServer(options = {}) {
@@ -35,6 +36,7 @@ export async function startServer(options = {}) {
     ...(options.persist ? { durableObjectsPersist: options.persist } : {}),
     assets: { directory: path.join(root, 'public'), routerConfig: { has_user_worker: true } },
     bindings: options.bindings ?? {},
+    ...(options.ratelimits ? { ratelimits: options.ratelimits } : {}),
     cf: false,
     handleRuntimeStdio: (stdout, stderr) => {
       collect(stdout);

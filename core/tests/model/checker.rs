@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{json, Value};
-use streams_core::{resolve, Config, Effect, ErrorCode, Mode, PeerId, Role, Stream};
+use streams_core::{resolve, Config, Effect, ErrorCode, Mode, MsgId, PeerId, Role, Stream};
 
 /// Subscribers per stream in the model: small, so `stream-full` is reached often.
 pub const MAX_SUBSCRIBERS: usize = 4;
@@ -131,7 +131,7 @@ pub fn bad_frame(kind: usize) -> (String, ErrorCode, Option<Value>) {
     frames
         .into_iter()
         .nth(kind % BAD_FRAME_KINDS - 1)
-        .unwrap_or_else(|| unreachable!("{kind} of {n}"))
+        .unwrap_or_else(|| panic!("no bad frame kind {kind} of {n}"))
 }
 
 pub const BAD_FRAME_KINDS: usize = 13;
@@ -524,7 +524,8 @@ impl Model {
                 Effect::SendIceConfiguration { to, msg_id } => {
                     let ok = match &expect {
                         Expect::Ice { from, msg_id: want } => {
-                            self.clients[*from].id == to.as_str() && *want == msg_id
+                            self.clients[*from].id == to.as_str()
+                                && want.as_ref().map(MsgId::from) == msg_id
                         }
                         Expect::Text { from } => self.clients[*from].id == to.as_str(),
                         _ => false,
