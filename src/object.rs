@@ -12,7 +12,7 @@ use std::rc::Rc;
 use streams_core::url;
 use streams_core::{
     error_frame, peerconnection_frame, Config, ConnId, Connect, Engine, ErrorCode, HeldSocket,
-    IceGrant, Identity, Input, Mode, MsgId, Output, ResumeKey, Sockets,
+    IceGrant, Input, Mode, MsgId, Output, ResumeKey, Sockets,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -180,22 +180,12 @@ impl StreamObject {
             resume: resume.as_deref(),
             id: ids::mint()?,
             nonce: ids::random::<16>()?,
+            // The router's grant; the engine keeps it with the member and its attachment.
+            turn: grant == IceGrant::WithTurn,
         };
         let pair = WebSocketPair::new()?;
         let mut live = self.live()?;
         let outputs = live.call(&self.state, Input::Connect(connect));
-        // The router's grant goes into the new socket's attachment, to outlive hibernation.
-        let turn = grant == IceGrant::WithTurn;
-        let outputs: Vec<Output> = outputs
-            .into_iter()
-            .map(|output| match output {
-                Output::Accept { conn, identity } => Output::Accept {
-                    conn,
-                    identity: Identity { turn, ..identity },
-                },
-                other => other,
-            })
-            .collect();
         let refusal = outputs.iter().find_map(|o| match o {
             Output::Refuse(refusal) => Some(*refusal),
             _ => None,

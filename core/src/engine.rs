@@ -39,6 +39,8 @@ pub struct Connect<'a> {
     pub id: PeerId,
     /// The member's next single-use resume secret.
     pub nonce: Nonce,
+    /// The router found the request entitled to TURN credentials (see `IceGrant`).
+    pub turn: bool,
 }
 
 /// One runtime event.
@@ -122,6 +124,9 @@ struct Session {
     nonce: Nonce,
     /// While away: when the socket was lost.
     away_since: Option<u64>,
+    /// Entitled to TURN credentials: earned at the join (or any resume) and kept, since a
+    /// resume needs no token.
+    turn: bool,
     /// The server closed the member's socket itself (heartbeat timeout): the client's answer
     /// to that close is not a goodbye.
     hung_up: bool,
@@ -213,11 +218,12 @@ impl Engine {
                     newly_away.push(id.clone());
                 }
                 members.push((id.clone(), role));
-                engine.sessions.insert(
-                    id,
+                let mut session =
                     Session::new(role, record.conn, record.since, nonce, now, &config)
-                        .away(away_since),
-                );
+                        .away(away_since);
+                session.hung_up = record.hung_up;
+                session.turn = record.turn;
+                engine.sessions.insert(id, session);
             }
             // A socket storage knows nothing of (its member departed while the object slept
             // through the close): its client must join afresh.
@@ -239,17 +245,16 @@ impl Engine {
                     continue;
                 }
                 members.push((id.clone(), role));
-                engine.sessions.insert(
-                    id,
-                    Session::new(
-                        role,
-                        h.identity.conn,
-                        h.identity.since,
-                        [0; 16],
-                        now,
-                        &config,
-                    ),
+                let mut session = Session::new(
+                    role,
+                    h.identity.conn,
+                    h.identity.since,
+                    [0; 16],
+                    now,
+                    &config,
                 );
+                session.turn = h.identity.turn;
+                engine.sessions.insert(id, session);
             }
         }
         for queued in stored.queued {
@@ -358,19 +363,23 @@ impl Engine {
     }
 
     fn connect(&mut self, now: u64, c: Connect, sockets: &dyn Sockets, out: &mut Vec<Output>) {
+        // A publisher that stopped answering its heartbeat does not keep the stream from a
+        // new one, whenever the last sweep ran: it departs at once. This comes before the
+        // sweep, which would only make it away, and an away publisher still blocks a new one.
+        if c.resume.is_none() && c.role == Role::Publisher {
+            if let Some(publisher) = self.stream.publisher().cloned() {
+                if let Some(conn) = self.silent(now, &publisher, sockets) {
+                    out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+                    self.depart(&publisher, now, out);
+                }
+            }
+        }
         self.sweep(now, sockets, out);
         if let Some(value) = c.resume {
             return match self.check_resume(value, c.role) {
-                Ok(id) => self.take_over(now, id, c.conn, c.nonce, out),
+                Ok(id) => self.take_over(now, id, c.conn, c.nonce, c.turn, out),
                 Err(code) => out.push(Output::Refuse(Refusal(code))),
             };
-        }
-        // A publisher that stopped answering its heartbeat does not keep the stream from a
-        // new one, whenever the last sweep ran.
-        if c.role == Role::Publisher {
-            if let Some(publisher) = self.stream.publisher().cloned() {
-                self.check_heartbeat(now, &publisher, sockets, out);
-            }
         }
         // A newcomer is introduced to the other side; a socket already closing there is
         // treated as dropped first, so nobody is introduced to a peer whose close is pending
@@ -390,8 +399,12 @@ impl Engine {
             }
         }
         let config = self.stream.config().clone();
-        let session = Session::new(c.role, c.conn, now, c.nonce, now, &config);
-        let identity = Identity::new(&c.id, c.role, c.conn, now);
+        let mut session = Session::new(c.role, c.conn, now, c.nonce, now, &config);
+        session.turn = c.turn;
+        let identity = Identity {
+            turn: c.turn,
+            ..Identity::new(&c.id, c.role, c.conn, now)
+        };
         let created = if self.persists() {
             created_frame(
                 c.id.as_str(),
@@ -450,6 +463,7 @@ impl Engine {
         id: PeerId,
         conn: ConnId,
         nonce: Nonce,
+        turn: bool,
         out: &mut Vec<Output>,
     ) {
         let persists = self.persists();
@@ -472,12 +486,16 @@ impl Engine {
         session.nonce = nonce;
         session.away_since = None;
         session.hung_up = false;
+        session.turn |= turn;
         session.last_heard = now;
         let queue = std::mem::take(&mut session.queue);
         session.queue_bytes = 0;
         out.push(Output::Accept {
             conn,
-            identity: Identity::new(&id, session.role, conn, session.since),
+            identity: Identity {
+                turn: session.turn,
+                ..Identity::new(&id, session.role, conn, session.since)
+            },
         });
         let value = resume::mint(&self.key, &id, session.role, &nonce);
         out.push(Output::Send {
@@ -750,7 +768,6 @@ impl Engine {
     }
 
     /// Treats the member as dropped if it uses the heartbeat and has been silent too long, or if
-    /// its socket is no longer open. or if
     /// its socket is no longer open.
     fn check_heartbeat(
         &mut self,
@@ -759,7 +776,6 @@ impl Engine {
         sockets: &dyn Sockets,
         out: &mut Vec<Output>,
     ) {
-        let timeout = self.stream.config().heartbeat_timeout_ms;
         let Some(session) = self.sessions.get(id).filter(|s| s.away_since.is_none()) else {
             return;
         };
@@ -767,21 +783,28 @@ impl Engine {
         if !sockets.is_open(session.conn) {
             return self.drop_member(id, now, out);
         }
-        if timeout == 0 {
-            return;
-        }
-        let Some(ping) = sockets.last_ping(session.conn) else {
+        let Some(conn) = self.silent(now, id, sockets) else {
             return;
         };
-        let last = ping.max(session.last_heard);
-        if now.saturating_sub(last) <= timeout {
-            return;
-        }
-        out.extend(close_with(session.conn, ErrorCode::HeartbeatTimeout));
-        self.drop_member(id, now, out);
+        out.extend(close_with(conn, ErrorCode::HeartbeatTimeout));
+        // Before the drop, so that the record it stores says so: the client's answer may come
+        // after the object slept.
         if let Some(session) = self.sessions.get_mut(id) {
             session.hung_up = true;
         }
+        self.drop_member(id, now, out);
+    }
+
+    /// The socket of a connected member that uses the heartbeat and has been silent longer
+    /// than the timeout.
+    fn silent(&self, now: u64, id: &PeerId, sockets: &dyn Sockets) -> Option<ConnId> {
+        let timeout = self.stream.config().heartbeat_timeout_ms;
+        let session = self.sessions.get(id).filter(|s| s.away_since.is_none())?;
+        if timeout == 0 {
+            return None;
+        }
+        let last = sockets.last_ping(session.conn)?.max(session.last_heard);
+        (now.saturating_sub(last) > timeout).then_some(session.conn)
     }
 
     /// Ends the wait of every away member whose grace period is over.
@@ -807,11 +830,16 @@ impl Session {
             since,
             nonce,
             away_since: None,
+            turn: false,
             hung_up: false,
             queue: VecDeque::new(),
             queue_bytes: 0,
             next_seq: 0,
-            last_heard: now,
+            // A rebuilt member's last frame is not known (it is not stored): its arrival
+            // stands in, never the wake-up, or a member that fell silent before the object
+            // slept would look alive after every wake-up. The runtime's heartbeat time, kept
+            // with the socket, is what counts for members that ping.
+            last_heard: since,
             relay_in: TokenBucket::full(config.relay_budget, now),
             relay_out: TokenBucket::full(config.relay_budget, now),
         }
@@ -830,6 +858,8 @@ impl Session {
             since: self.since,
             nonce: base64url::encode(self.nonce),
             away_since: self.away_since,
+            hung_up: self.hung_up,
+            turn: self.turn,
         }
     }
 }

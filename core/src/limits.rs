@@ -42,6 +42,13 @@ impl Rate {
     fn capacity(self) -> u64 {
         u64::from(self.burst).saturating_mul(self.cost())
     }
+
+    /// How long an empty bucket takes to fill, in ms.
+    fn refill_ms(self) -> u64 {
+        self.capacity()
+            .checked_div(u64::from(self.amount))
+            .unwrap_or(u64::MAX)
+    }
 }
 
 /// A token bucket kept in exact integers: one event costs `period_ms` units and every
@@ -135,6 +142,8 @@ pub struct FloodGuard {
 struct PeerBucket {
     bucket: TokenBucket,
     dropped: u32,
+    /// When the last frame was dropped.
+    last_drop: u64,
 }
 
 impl FloodGuard {
@@ -152,9 +161,13 @@ impl FloodGuard {
         let peer = self.peers.entry(id.clone()).or_insert(PeerBucket {
             bucket: TokenBucket::full(rate, now_ms),
             dropped: 0,
+            last_drop: now_ms,
         });
-        if peer.bucket.is_full_at(rate, now_ms) {
-            // Quiet long enough to refill completely: past drops are forgiven.
+        // Quiet long enough to refill completely: past drops are forgiven. "Completely" is
+        // counted from the last drop too: a frame refused by another budget (see `refuse`)
+        // takes nothing from this bucket, which a sender at a modest frame rate keeps full.
+        let quiet = now_ms.saturating_sub(peer.last_drop) >= rate.refill_ms();
+        if peer.bucket.is_full_at(rate, now_ms) && quiet {
             peer.dropped = 0;
         }
         if peer.bucket.take(rate, now_ms) {
@@ -187,8 +200,10 @@ impl FloodGuard {
         let peer = self.peers.entry(id.clone()).or_insert(PeerBucket {
             bucket: TokenBucket::full(rate, now_ms),
             dropped: 0,
+            last_drop: now_ms,
         });
         peer.dropped = peer.dropped.saturating_add(1);
+        peer.last_drop = now_ms;
         if self.close_after > 0 && peer.dropped >= self.close_after {
             self.peers.remove(id);
             return Verdict::Expel(vec![

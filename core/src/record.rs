@@ -63,6 +63,13 @@ pub struct Record {
     pub nonce: String,
     /// Set while the member is away: when its socket was lost.
     pub away_since: Option<u64>,
+    /// The engine closed the member's socket itself (heartbeat timeout): the client's answer to
+    /// that close is not a goodbye, even if it arrives after the object slept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hung_up: bool,
+    /// Entitled to TURN credentials (kept across resumes, which need no token).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub turn: bool,
 }
 
 /// A frame kept for an away member, in order of `seq`.

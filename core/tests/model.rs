@@ -1,6 +1,11 @@
-//! Model-based property test: random sequences of joins, relays, malformed frames, departures
-//! and evict-and-restore, run against the core and a reference model, with every invariant of
-//! docs/PROTOCOL.md ("Invariants") checked after every step.
+//! Model-based property test: random sequences of runtime events (fresh joins on plain and hash
+//! paths, resumes with current, replayed, forged, other-stream and other-mode values, relays,
+//! bursts, malformed and binary frames, closes with goodbye and other codes and failures,
+//! pending closes, frozen sockets, heartbeat pings, time passing and alarms, evictions and
+//! restarts) drive the engine through its typed input beside a reference model, on three
+//! streams, under three settings (tight limits with resume, resume off, resume without
+//! limits). Every output is checked against the model and every invariant of docs/PROTOCOL.md
+//! ("Invariants") after every step.
 //!
 //! `cargo test -p streams-core --test model` runs 10,000 sequences; `MODEL_CASES=200000` runs
 //! more.
@@ -9,7 +14,7 @@
 #[path = "model/checker.rs"]
 mod checker;
 
-use checker::{Op, Target, BAD_FRAME_KINDS};
+use checker::{Op, Target, Variant, ADVANCES, BAD_FRAME_KINDS, ENDINGS, VALUES};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 
@@ -22,7 +27,8 @@ fn client() -> impl Strategy<Value = usize> {
 
 fn target() -> impl Strategy<Value = Target> {
     prop_oneof![
-        6 => client().prop_map(Target::Client),
+        6 => (0usize..4).prop_map(Target::Peer),
+        3 => client().prop_map(Target::Client),
         1 => Just(Target::Own),
         1 => Just(Target::Unknown),
     ]
@@ -30,21 +36,41 @@ fn target() -> impl Strategy<Value = Target> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0usize..3, prop::bool::weighted(0.3))
+        8 => (0usize..3, prop::bool::weighted(0.3))
             .prop_map(|(path, publish)| Op::Join { path, publish }),
-        6 => (client(), target(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-            |(from, to, numeric, spoof, msg_id)| Op::Notify { from, to, numeric, spoof, msg_id }
-        ),
+        4 => (client(), 0..VALUES.len()).prop_map(|(who, v)| Op::Resume { who, value: VALUES[v] }),
+        8 => (client(), target(), any::<bool>(), any::<bool>(), any::<bool>(), prop::bool::weighted(0.3))
+            .prop_map(|(from, to, numeric, spoof, msg_id, big)| Op::Notify {
+                from, to, numeric, spoof, msg_id, big
+            }),
+        1 => (client(), 1usize..12, any::<bool>())
+            .prop_map(|(from, count, big)| Op::Burst { from, count, big }),
         1 => (client(), 0..BAD_FRAME_KINDS).prop_map(|(from, kind)| Op::Bad { from, kind }),
         1 => (client(), any::<bool>()).prop_map(|(from, known)| Op::Get { from, known }),
         1 => client().prop_map(|from| Op::Binary { from }),
-        4 => client().prop_map(|who| Op::Leave { who }),
-        2 => (0usize..3, 0usize..8).prop_map(|(path, rotate)| Op::Restore { path, rotate }),
+        1 => client().prop_map(|from| Op::Old { from }),
+        5 => (client(), 0..ENDINGS.len(), prop::bool::weighted(0.3)).prop_map(
+            |(who, e, pending)| Op::Close { who, ending: ENDINGS[e], pending }
+        ),
+        2 => Just(Op::Deliver),
+        2 => client().prop_map(|who| Op::Freeze { who }),
+        3 => client().prop_map(|who| Op::Ping { who }),
+        5 => (0..ADVANCES.len()).prop_map(|n| Op::Advance { ms: ADVANCES[n] }),
+        2 => (0usize..3).prop_map(|path| Op::Evict { path }),
+        1 => (0usize..3).prop_map(|path| Op::Restart { path }),
+    ]
+}
+
+fn variant() -> impl Strategy<Value = Variant> {
+    prop_oneof![
+        3 => Just(Variant::Tight),
+        1 => Just(Variant::Off),
+        1 => Just(Variant::Loose),
     ]
 }
 
 #[test]
-fn the_core_matches_the_model() {
+fn the_engine_matches_the_model() {
     let cases = std::env::var("MODEL_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -55,28 +81,41 @@ fn the_core_matches_the_model() {
         ..RunnerConfig::default()
     });
     let ops = std::cell::Cell::new(0usize);
-    let result = runner.run(&prop::collection::vec(op(), 1..=MAX_OPS), |sequence| {
+    let calls = std::cell::Cell::new(0usize);
+    let strategy = (variant(), prop::collection::vec(op(), 1..=MAX_OPS));
+    let result = runner.run(&strategy, |(variant, sequence)| {
         ops.set(ops.get() + sequence.len());
-        checker::run(&sequence).map_err(TestCaseError::fail)
+        let n = checker::run(variant, &sequence).map_err(TestCaseError::fail)?;
+        calls.set(calls.get() + n);
+        Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
     println!(
-        "model: {cases} sequences, {} operations, 0 violations",
-        ops.get()
+        "model: {cases} sequences, {} operations, {} engine calls, 0 violations",
+        ops.get(),
+        calls.get()
     );
 }
 
-/// The fuzzer's decoder accepts any bytes; a few fixed inputs keep it honest here.
+/// The fuzzer's decoder accepts any bytes; a few fixed inputs and every seed of the `stream`
+/// fuzz target keep it honest here.
 #[test]
 fn fuzz_decoder_sequences_pass_the_model() {
-    let inputs: [&[u8]; 3] = [
-        b"",
-        &[0, 0, 0, 1, 0, 1, 2, 0, 1, 5, 0, 0, 2, 1, 0],
-        &[0, 1, 3, 0, 1, 1, 7, 1, 20, b'{', b'"', b'm', 6, 1, 2],
+    let mut inputs: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        vec![0, 0, 0, 1, 0, 1, 2, 0, 1, 5, 0, 0, 2, 1, 0],
+        vec![1, 0, 1, 3, 0, 1, 1, 7, 1, 20, b'{', b'"', b'm', 6, 1, 2],
+        vec![2, 0, 0, 0, 1, 0, 1, 0x15, 1, 2, 8, 1, 0, 9, 0, 7, 12, 0, 0],
     ];
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/stream");
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        inputs.push(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    assert!(inputs.len() > 10, "seeds in {}", seeds.display());
     for input in inputs {
-        checker::run(&checker::ops_from_bytes(input)).unwrap();
+        let (variant, ops) = checker::ops_from_bytes(&input);
+        checker::run(variant, &ops).unwrap();
     }
 }
