@@ -70,6 +70,10 @@ test('the landing page says whether a pasted stream is live before joining it', 
     // A shared link works as well as a path.
     const linked = await check(`${server.url.origin}/?subscribe=${encodeURIComponent(live)}`);
     assert.equal(linked.answer, 'live');
+    // A link to another site is refused by the page itself, which asks nobody.
+    const foreign = await check('https://elsewhere.example/?subscribe=/browser/status-check');
+    assert.equal(foreign.answer, 'invalid-path');
+    assert.match(foreign.text, /another site/);
     const absent = await check('/browser/status-nobody');
     assert.equal(absent.answer, 'not-live');
     assert.match(absent.text, /Nobody is publishing here yet/);

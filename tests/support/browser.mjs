@@ -58,6 +58,36 @@ export function inboundBytes(page) {
   });
 }
 
+/**
+ * Resolves with the subscriber page's inbound bytes once both audio and video have grown past
+ * `than`, and at least `atLeastMs` of the page's clock has passed; rejects after `timeout` ms.
+ * The check runs in the page: Playwright's waitForFunction takes a predicate's Promise for a
+ * truthy answer, so an async check (getStats) there would pass at once.
+ * @param {import('playwright-core').Page} page
+ * @param {{ audio: number, video: number }} than
+ */
+export function mediaGrows(page, than, { atLeastMs = 0, timeout = 20_000 } = {}) {
+  return page.evaluate(
+    async ({ than, atLeastMs, timeout }) => {
+      const start = performance.now();
+      for (;;) {
+        const [peer] = window.namedStreams.mesh.peers.values();
+        const now = { audio: 0, video: 0 };
+        if (peer) {
+          (await peer.pc.getStats()).forEach((s) => {
+            if (s.type === 'inbound-rtp') now[s.kind] += s.bytesReceived;
+          });
+        }
+        const elapsed = performance.now() - start;
+        if (elapsed >= atLeastMs && now.audio > than.audio && now.video > than.video) return now;
+        if (elapsed > timeout) throw new Error(`media did not grow past ${JSON.stringify(than)} in ${timeout} ms: ${JSON.stringify(now)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    { than, atLeastMs, timeout },
+  );
+}
+
 /** Asserts-by-waiting that a subscriber page is live: connected, video playing, media flowing. */
 export async function waitForMedia(page, timeout = 20_000) {
   await page.waitForFunction(
@@ -69,23 +99,8 @@ export async function waitForMedia(page, timeout = 20_000) {
     null,
     { timeout },
   );
-  const before = await inboundBytes(page);
   // Bytes must grow over two seconds of the page's own clock.
-  await page.waitForFunction(
-    async ({ audio, video }) => {
-      const [peer] = window.namedStreams.mesh.peers.values();
-      const stats = await peer.pc.getStats();
-      const now = { audio: 0, video: 0 };
-      stats.forEach((s) => {
-        if (s.type === 'inbound-rtp') now[s.kind] += s.bytesReceived;
-      });
-      window.__mediaCheckStart ??= performance.now();
-      return performance.now() - window.__mediaCheckStart >= 2000 && now.audio > audio && now.video > video;
-    },
-    before,
-    { timeout, polling: 250 },
-  );
-  await page.evaluate(() => delete window.__mediaCheckStart);
+  await mediaGrows(page, await inboundBytes(page), { atLeastMs: 2000, timeout });
 }
 
 // When a test fails, every page it opened with openPage leaves a screenshot and its console in
