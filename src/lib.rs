@@ -11,8 +11,11 @@ mod hibernation;
 mod http;
 mod ice;
 mod ids;
+mod log;
+mod metrics;
 mod object;
 mod ratelimit;
+mod report;
 mod router;
 mod settings;
 
@@ -20,7 +23,7 @@ pub use object::StreamObject;
 
 use streams_core::ErrorCode;
 use wasm_bindgen::prelude::*;
-use worker::{console_error, event, web_sys, Env};
+use worker::{event, web_sys, Env};
 
 #[event(start)]
 fn start() {
@@ -36,7 +39,9 @@ fn start() {
 #[wasm_bindgen]
 pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> JsValue {
     router::route(req, env).unwrap_or_else(|e| {
-        console_error!("{e}");
+        log::error("runtime-error")
+            .str("error", &e.to_string())
+            .emit();
         http::http_error(ErrorCode::Internal)
             .map(http::raw)
             .unwrap_or(JsValue::UNDEFINED)

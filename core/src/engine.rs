@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::frame::MsgId;
 use crate::limits::TokenBucket;
+use crate::observed::{Change, Observed, Relayed};
 use crate::record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
 use crate::resume::{self, Nonce, ResumeKey};
 use crate::{
@@ -114,6 +115,19 @@ pub struct Status {
     pub since: Option<u64>,
 }
 
+impl Status {
+    /// The answer of `GET /api/streams/<path>`: `mode` is `mesh` until an SFU mode exists.
+    pub fn json(&self) -> String {
+        serde_json::json!({
+            "live": self.live,
+            "subscribers": self.subscribers,
+            "since": self.since,
+            "mode": "mesh",
+        })
+        .to_string()
+    }
+}
+
 /// A member's connection state beyond its role in the stream.
 #[derive(Clone, Debug)]
 struct Session {
@@ -154,6 +168,10 @@ pub struct Engine {
     next_sweep: u64,
     /// The alarm as last requested.
     armed: Option<u64>,
+    /// Membership changes of the last call, for logs and metrics.
+    observed: Vec<Observed>,
+    /// Relays since the adapter last took the count.
+    relayed: Relayed,
 }
 
 /// Whether a close was the client's own goodbye: it sent a close frame, whatever its code.
@@ -175,6 +193,8 @@ impl Engine {
             key,
             next_sweep: 0,
             armed: None,
+            observed: Vec::new(),
+            relayed: Relayed::default(),
         }
     }
 
@@ -294,6 +314,7 @@ impl Engine {
     /// Takes one event at `now` (ms since the epoch).
     pub fn handle(&mut self, now: u64, input: Input, sockets: &dyn Sockets) -> Vec<Output> {
         let mut out = Vec::new();
+        self.observed.clear();
         match input {
             Input::Connect(connect) => self.connect(now, connect, sockets, &mut out),
             Input::Text { conn, text } => self.frame(now, conn, Some(text), sockets, &mut out),
@@ -320,11 +341,22 @@ impl Engine {
         let publisher = self.stream.publisher();
         Status {
             live: publisher.is_some(),
-            subscribers: self.stream.subscribers().count(),
+            // Constant time: the adapter asks after every change of membership.
+            subscribers: self.stream.len() - usize::from(publisher.is_some()),
             since: publisher
                 .and_then(|p| self.sessions.get(p))
                 .map(|s| s.since),
         }
+    }
+
+    /// The membership changes of the last [`Engine::handle`] call, in order.
+    pub fn observed(&self) -> &[Observed] {
+        &self.observed
+    }
+
+    /// The relays counted since the last call of this, which resets the count.
+    pub fn take_relayed(&mut self) -> Relayed {
+        std::mem::take(&mut self.relayed)
     }
 
     /// The member a socket carries now, if any.
@@ -430,6 +462,7 @@ impl Engine {
         }
         self.sessions.insert(c.id.clone(), session);
         self.conns.insert(c.conn, c.id.clone());
+        self.observe(&c.id, c.role, Change::Joined);
         self.route(now, effects, Some(&c.id), out);
     }
 
@@ -503,6 +536,8 @@ impl Engine {
             text: created_frame(id.as_str(), &value, true),
         });
         let had_queue = !queue.is_empty();
+        let role = session.role;
+        let queued = queue.len();
         out.extend(queue.into_iter().map(|text| Output::Send { conn, text }));
         if had_queue {
             out.push(Output::Dequeue(id.clone()));
@@ -510,6 +545,7 @@ impl Engine {
         if persists {
             out.push(Output::Persist(session.record(&id)));
         }
+        self.observe(&id, role, Change::Resumed { queued });
         self.conns.insert(conn, id);
     }
 
@@ -601,6 +637,8 @@ impl Engine {
         self.conns.remove(&session.conn);
         session.away_since = Some(now);
         out.push(Output::Persist(session.record(id)));
+        let role = session.role;
+        self.observe(id, role, Change::Away);
     }
 
     /// The member leaves the stream: its departure is announced once, and nothing of it stays.
@@ -627,6 +665,8 @@ impl Engine {
             if self.persists() {
                 out.push(Output::Forget(id.clone()));
             }
+            let was_away = session.away_since.is_some();
+            self.observe(&id, session.role, Change::Left { was_away });
             let effects = self.stream.leave(&id);
             pending.extend(self.route_effects(now, effects, None, out));
         }
@@ -662,6 +702,8 @@ impl Engine {
                     let over_budget =
                         from.filter(|from| !self.charge_relay(now, from, &to, text.len()));
                     let Some(from) = over_budget else {
+                        self.relayed.frames += 1;
+                        self.relayed.bytes += text.len() as u64;
                         self.deliver(&to, text, out, &mut leaving);
                         continue;
                     };
@@ -861,6 +903,16 @@ impl Session {
             hung_up: self.hung_up,
             turn: self.turn,
         }
+    }
+}
+
+impl Engine {
+    fn observe(&mut self, id: &PeerId, role: Role, change: Change) {
+        self.observed.push(Observed {
+            id: id.clone(),
+            role,
+            change,
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
 import { CLOSE, connect, hashPath, isPermanentRefusal, normalizePath, StreamPathError } from './streams-client.js';
 import { createMesh } from './peer.js';
+import { describeStatus, fetchStreamStatus } from './stream-status.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -26,7 +27,8 @@ function setStatus(status, text) {
 
 /**
  * What the page's link gives for this stream's connections: `token` goes to the stream's
- * WebSocket and nowhere else (no other request, no displayed link). Empty means none.
+ * WebSocket and nowhere else (no displayed link, no other request but the same stream's status,
+ * in a header). Empty means none.
  */
 function clientOptions() {
   // `&heartbeat=<seconds>` (1 to 60) finds a silent connection sooner; tests use it.
@@ -269,9 +271,23 @@ function wireControls(local, mesh) {
   };
 }
 
+/**
+ * Tells a viewer who arrives before the publisher that the stream has not started, from the
+ * status API, while the connection is made beside it. `body[data-stream]` keeps the answer.
+ */
+let waitingText = 'Waiting for the publisher…';
+async function showStreamStatus(path) {
+  const answer = await fetchStreamStatus(path, { token: clientOptions().token });
+  document.body.dataset.stream = answer.ok ? (answer.status.live ? 'live' : 'not-live') : 'unknown';
+  if (answer.ok && !answer.status.live) waitingText = 'Waiting for the publisher: nobody is publishing on this stream yet.';
+  // The stream's own events are newer than the answer: a publisher may have come meanwhile.
+  if (debug.status === 'waiting') setStatus('waiting', answer.ok && answer.status.live ? 'The publisher is live; connecting…' : waitingText);
+}
+
 function subscribe(path) {
   setView('subscriber');
-  setStatus('waiting', 'Waiting for the publisher…');
+  setStatus('waiting', 'Checking the stream…');
+  showStreamStatus(path);
   const video = $('remote');
   const client = connect(path, 'subscribe', clientOptions());
   debug.client = client;
@@ -298,7 +314,10 @@ function subscribe(path) {
   video.addEventListener('playing', () => {
     $('play').hidden = true;
   });
-  client.on('published', () => setStatus('connecting', 'Connecting…'));
+  client.on('published', () => {
+    waitingText = 'Waiting for the publisher…';
+    setStatus('connecting', 'Connecting…');
+  });
   client.on('unpublished', () => {
     video.srcObject = null;
     setStatus('publisher-left', 'The publisher left; waiting for them to come back…');
@@ -309,7 +328,7 @@ function subscribe(path) {
       video.srcObject = null;
     },
   });
-  client.on('created', () => setStatus('waiting', 'Waiting for the publisher…'));
+  client.on('created', () => setStatus('waiting', waitingText));
   startStats(mesh);
 }
 
@@ -358,6 +377,24 @@ function landing() {
   };
   $('join-path').oninput = () => {
     $('join-error').textContent = '';
+  };
+  // Whether a pasted stream is live, before joining it.
+  $('check').onclick = async () => {
+    const note = $('join-status');
+    note.textContent = 'Checking…';
+    let path;
+    try {
+      path = pathFromForm($('join-path').value);
+    } catch (err) {
+      if (!(err instanceof StreamPathError)) throw err;
+      // Not a stream here: the page says why, and asks nobody.
+      note.dataset.answer = err.code;
+      note.textContent = err.sentence;
+      return;
+    }
+    const answer = await fetchStreamStatus(path);
+    note.dataset.answer = answer.ok ? (answer.status.live ? 'live' : 'not-live') : answer.code;
+    note.textContent = describeStatus(answer);
   };
 }
 

@@ -135,7 +135,7 @@ test('a publisher frozen before its stream slept loses it to a new one after the
   // Past the runtime's eviction (~10 s): the stream is rebuilt for the new publisher, and the
   // silence it finds counts from the heartbeat, not from the wake-up.
   await sleep(12_000);
-  const woke = server.nextLog(/stream woke from hibernation/, 10_000);
+  const woke = server.nextLog(/"event":"woke"/, 10_000);
   const fresh = await join(server.wsBase, p, 'publish');
   await woke;
   for (const s of subs) {

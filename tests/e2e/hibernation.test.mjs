@@ -8,7 +8,7 @@ import { Client } from '../support/client.mjs';
 
 // Idleness is the point here, so this wait is deliberate: past the runtime's ~10 s eviction.
 const IDLE_MS = 12_000;
-const WOKE = /stream woke from hibernation: (\d+) connections/;
+const WOKE = /"event":"woke".*"connections":(\d+)/;
 
 let server;
 before(async () => {

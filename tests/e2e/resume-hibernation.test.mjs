@@ -11,7 +11,7 @@ import { join, joinThrough, joinRawThrough, resume, assertSilent } from '../supp
 
 // Idleness is the point here, so this wait is deliberate: past the runtime's ~10 s eviction.
 const IDLE_MS = 12_000;
-const WOKE = /stream woke from hibernation: (\d+) connections, (\d+) stored members/;
+const WOKE = /"event":"woke".*"connections":(\d+),"stored":(\d+)/;
 
 let server;
 let proxy;

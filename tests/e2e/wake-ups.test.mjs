@@ -1,4 +1,4 @@
-// What an idle stream costs: its object is rebuilt (and logs "stream woke from hibernation")
+// What an idle stream costs: its object is rebuilt (and logs a "woke" event)
 // on every wake-up after an eviction. Heartbeats are answered by the runtime without waking it,
 // and the dead-peer rule sets no alarm, so members that ping while nobody is away cost nothing
 // once the object sleeps; a member away costs one wake-up, at the end of its grace period.
@@ -10,7 +10,7 @@ import { startServer } from '../support/server.mjs';
 import { startProxy } from '../support/tcp-proxy.mjs';
 import { join, joinThrough } from '../support/resume.mjs';
 
-const WOKE = /stream woke from hibernation/;
+const WOKE = /"event":"woke"/;
 const HEARTBEAT = { HEARTBEAT_TIMEOUT_SECONDS: '2' };
 
 /** Counts the wake-ups a runtime has logged. */

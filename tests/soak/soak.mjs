@@ -48,7 +48,7 @@ const SURELY_GONE_MS = 2_000;
 const SETTLED_MS = 2_000;
 // Clock granularity between this process and the runtime.
 const SLACK_MS = 100;
-const WOKE = /stream woke from hibernation: (\d+) connections/;
+const WOKE = /"event":"woke".*"connections":(\d+)/;
 
 // The hash stream's subscribers join on the hash of its publish path.
 const STREAMS = [
