@@ -87,7 +87,7 @@ error_codes! {
         "publish on the plain path; the hashed path is for subscribers";
     /// The stream path is empty, has characters outside the allowed set, or a dot segment.
     InvalidPath = "invalid-path", 400, 4003,
-        "the stream path is empty, has characters that are not allowed, or has a . or .. segment";
+        "the stream path is empty, has characters that are not allowed, a backslash, or an empty, . or .. segment";
     /// The stream path is longer than the configured maximum.
     PathTooLong = "path-too-long", 414, 4005, "the stream path is longer than the server accepts";
     /// The stream path starts with none of the configured prefixes (`ALLOWED_PATHS`).

@@ -166,12 +166,19 @@ fn check_path(path: &str, max_bytes: usize) -> Result<(), ErrorCode> {
         && path.starts_with('/')
         && path.bytes().all(|b| b.is_ascii_graphic())
         && path.split('/').all(|segment| !is_dot_segment(segment))
-        && percent_decode(path).is_some_and(|text| !text.chars().any(char::is_control));
+        && percent_decode(path).is_some_and(|text| is_plain(&text));
     if well_formed {
         Ok(())
     } else {
         Err(ErrorCode::InvalidPath)
     }
+}
+
+/// No control characters, and nothing a URL parser could read as the start of another host:
+/// no empty segment (`//`) and no backslash, also when written with escapes. The page refuses
+/// the same (`tests/fixtures/stream-paths.json`), so a link can never name another host.
+fn is_plain(decoded: &str) -> bool {
+    !decoded.chars().any(char::is_control) && !decoded.contains("//") && !decoded.contains('\\')
 }
 
 /// `.` or `..`, with any dot possibly written `%2e` / `%2E` (URL parsers treat those alike).
@@ -258,6 +265,12 @@ mod tests {
             "/%00",
             "/a%0Ab",
             "/%7F",
+            // Read by URL parsers as the start of another host.
+            "/a//b",
+            "//host/x",
+            "/a%2F%2Fb",
+            "/a\\b",
+            "/%5Chost",
         ] {
             assert_eq!(
                 resolve(bad, Mode::Publish),
@@ -269,7 +282,6 @@ mod tests {
             "/caf%C3%A9",
             "/a%20b",
             "/rooms/1?",
-            "/a//b",
             "/...",
             "/.a/b.",
             "/%2e%2e%2e",
