@@ -27,8 +27,7 @@ function setStatus(status, text) {
 
 /**
  * What the page's link gives for this stream's connections: `token` goes to the stream's
- * WebSocket and nowhere else (no displayed link, no other request but the same stream's status,
- * in a header). Empty means none.
+ * WebSocket and nowhere else (no other request, no displayed link). Empty means none.
  */
 function clientOptions() {
   // `&heartbeat=<seconds>` (1 to 60) finds a silent connection sooner; tests use it.
@@ -274,10 +273,12 @@ function wireControls(local, mesh) {
 /**
  * Tells a viewer who arrives before the publisher that the stream has not started, from the
  * status API, while the connection is made beside it. `body[data-stream]` keeps the answer.
+ * The page's token is for the stream's connection only, so where subscribers need a token the
+ * status is refused and the page says what it always said.
  */
 let waitingText = 'Waiting for the publisher…';
 async function showStreamStatus(path) {
-  const answer = await fetchStreamStatus(path, { token: clientOptions().token });
+  const answer = await fetchStreamStatus(path);
   document.body.dataset.stream = answer.ok ? (answer.status.live ? 'live' : 'not-live') : 'unknown';
   if (answer.ok && !answer.status.live) waitingText = 'Waiting for the publisher: nobody is publishing on this stream yet.';
   // The stream's own events are newer than the answer: a publisher may have come meanwhile.
