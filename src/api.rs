@@ -1,20 +1,24 @@
-//! The HTTP API beside the WebSocket: `GET /api/ice-servers`.
+//! The HTTP API beside the WebSocket: `GET /api/ice-servers` and `GET /api/streams/<path>`.
 //!
 //! Apps that set up their RTCPeerConnection before opening the signaling socket (or that use
-//! another signaling channel) get the same ICE configuration as `GET /peerconnection` gives.
-//! Every answer, errors included, is never cached and carries the CORS headers a listed origin
-//! needs to read it.
+//! another signaling channel) get the same ICE configuration as `GET /peerconnection` gives; a
+//! page can ask whether a stream is live before joining it. Every answer, errors included, is
+//! never cached and carries the CORS headers a listed origin needs to read it.
 
-use streams_core::{ErrorCode, IceGrant, Settings};
-use worker::{Headers, Method, Request, Response, Result};
+use streams_core::{ErrorCode, IceGrant, Settings, StreamKey};
+use worker::{Env, Headers, Method, Request, Response, Result};
 
-use crate::http::http_error;
+use crate::http::{http_error, STREAMS_BINDING};
 use crate::ice::IceService;
-use crate::ids;
 use crate::ratelimit::Limiter;
+use crate::{ids, log};
 
-/// The one endpoint; every other path under `/api/` is `not-found`.
+/// The ICE endpoint; every other path under `/api/` but [`STATUS_PREFIX`] is `not-found`.
 pub const ICE_SERVERS_PATH: &str = "/api/ice-servers";
+
+/// `GET /api/streams/<stream path>`: the stream's status. The router also uses this path for
+/// the request it sends the stream's object.
+pub const STATUS_PREFIX: &str = "/api/streams";
 
 /// What the router decided before the answer is built.
 pub struct Verdict {
@@ -24,7 +28,7 @@ pub struct Verdict {
     pub grant: IceGrant,
 }
 
-/// Answers the API.
+/// Answers the ICE API.
 pub async fn ice_servers(
     req: &Request,
     settings: &Settings,
@@ -33,16 +37,15 @@ pub async fn ice_servers(
     verdict: Verdict,
 ) -> Result<Response> {
     let headers = req.headers();
-    let origin = headers.get("Origin")?;
     let response = match req.method() {
         Method::Options => Response::empty()?.with_status(204),
         Method::Get => {
             let address = headers.get("CF-Connecting-IP")?;
             let now_ms = worker::js_sys::Date::now() as u64;
             if !limiter.allow(address.as_deref(), now_ms).await {
-                http_error(ErrorCode::ConnectRate)?
+                refused(ICE_SERVERS_PATH, ErrorCode::ConnectRate)?
             } else if let Err(code) = verdict.access {
-                http_error(code)?
+                refused(ICE_SERVERS_PATH, code)?
             } else {
                 let label = ids::mint()?;
                 match ice.configuration(label.as_str(), verdict.grant).await {
@@ -51,8 +54,66 @@ pub async fn ice_servers(
                 }
             }
         }
-        _ => http_error(ErrorCode::MethodNotAllowed)?,
+        _ => refused(ICE_SERVERS_PATH, ErrorCode::MethodNotAllowed)?,
     };
+    finish(response, settings, headers.get("Origin")?.as_deref())
+}
+
+/// Answers the status API: `access` is the router's verdict on the stream path (the stream's
+/// key, or why the request may not know).
+pub async fn stream_status(
+    req: &Request,
+    settings: &Settings,
+    limiter: Limiter,
+    access: std::result::Result<StreamKey, ErrorCode>,
+    env: &Env,
+) -> Result<Response> {
+    let headers = req.headers();
+    let response = match req.method() {
+        Method::Options => Response::empty()?.with_status(204),
+        Method::Get => {
+            let address = headers.get("CF-Connecting-IP")?;
+            let now_ms = worker::js_sys::Date::now() as u64;
+            if !limiter.allow(address.as_deref(), now_ms).await {
+                refused(STATUS_PREFIX, ErrorCode::ConnectRate)?
+            } else {
+                match access {
+                    Ok(key) => ask_stream(&key, env).await?,
+                    Err(code) => refused(STATUS_PREFIX, code)?,
+                }
+            }
+        }
+        _ => refused(STATUS_PREFIX, ErrorCode::MethodNotAllowed)?,
+    };
+    finish(response, settings, headers.get("Origin")?.as_deref())
+}
+
+/// The status as the stream's object gives it. Asking wakes the object (or starts it, for a
+/// stream that never existed), which answers without writing anything.
+async fn ask_stream(key: &StreamKey, env: &Env) -> Result<Response> {
+    let namespace = env.durable_object(STREAMS_BINDING)?;
+    let stub = namespace.id_from_name(key.as_str())?.get_stub()?;
+    let mut answer = stub
+        .fetch_with_str(&format!("https://stream.internal{STATUS_PREFIX}"))
+        .await?;
+    if answer.status_code() != 200 {
+        return http_error(ErrorCode::Internal);
+    }
+    Response::ok(answer.text().await?)
+}
+
+/// An HTTP refusal of the API, logged with its code.
+fn refused(api: &str, code: ErrorCode) -> Result<Response> {
+    log::info("refused")
+        .str("api", api)
+        .str("code", code.code())
+        .num("status", u64::from(code.http_status()))
+        .emit();
+    http_error(code)
+}
+
+/// The headers every API answer carries.
+fn finish(response: Response, settings: &Settings, origin: Option<&str>) -> Result<Response> {
     let out = Headers::new();
     let ok = (200..300).contains(&response.status_code());
     out.set(
@@ -63,10 +124,11 @@ pub async fn ice_servers(
             "text/plain; charset=utf-8"
         },
     )?;
-    // Minted credentials are per request: a cache would hand one client's to another.
+    // Minted credentials are per request, and a status is stale at once: a cache would hand
+    // one client's credentials to another, or a live stream's status after it ended.
     out.set("Cache-Control", "no-store")?;
     out.set("Vary", "Origin")?;
-    if let Some(origin) = settings.cors.allow(origin.as_deref()) {
+    if let Some(origin) = settings.cors.allow(origin) {
         out.set("Access-Control-Allow-Origin", &origin)?;
         out.set("Access-Control-Allow-Methods", "GET, OPTIONS")?;
         out.set("Access-Control-Allow-Headers", "Authorization")?;

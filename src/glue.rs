@@ -40,6 +40,16 @@ export function dbLoad(storage) {
   const queued = storage.sql.exec("SELECT id, seq, text FROM queue ORDER BY id, seq").toArray();
   return JSON.stringify({ records, queued });
 }
+// The members of a stream that ever stored any, read without writing: a stream that never
+// existed gets no tables from being asked about.
+export function dbPeek(storage) {
+  const found = storage.sql
+    .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'members'")
+    .toArray();
+  if (found.length === 0) return JSON.stringify({ records: [], queued: [] });
+  const records = storage.sql.exec("SELECT record FROM members").toArray().map((r) => JSON.parse(r.record));
+  return JSON.stringify({ records, queued: [] });
+}
 export function dbKey(storage, fresh) {
   const rows = storage.sql.exec("SELECT v FROM meta WHERE k = 'resume-key'").toArray();
   if (rows.length > 0) return rows[0].v;
@@ -81,6 +91,8 @@ extern "C" {
     pub fn db_setup(storage: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(catch, js_name = dbLoad)]
     pub fn db_load(storage: &JsValue) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch, js_name = dbPeek)]
+    pub fn db_peek(storage: &JsValue) -> Result<String, JsValue>;
     #[wasm_bindgen(catch, js_name = dbKey)]
     pub fn db_key(storage: &JsValue, fresh: &str) -> Result<String, JsValue>;
     #[wasm_bindgen(catch, js_name = dbPut)]

@@ -99,8 +99,14 @@ impl Db {
 
     /// Every member record and queued frame.
     pub fn load(&self) -> Result<Stored> {
-        let json = glue::db_load(&self.0).map_err(Error::from)?;
-        serde_json::from_str(&json).map_err(|e| Error::RustError(format!("stored stream: {e}")))
+        parse(&glue::db_load(&self.0).map_err(Error::from)?)
+    }
+
+    /// The member records, read without opening the storage for writing: no tables are made
+    /// for a stream that never stored any. Queued frames are left out.
+    pub fn peek(state: &State) -> Result<Stored> {
+        let storage: JsValue = state.as_raw().storage().map_err(Error::from)?.into();
+        parse(&glue::db_peek(&storage).map_err(Error::from)?)
     }
 
     /// The stream's resume key, made on first use.
@@ -133,4 +139,8 @@ impl Db {
     pub fn set_alarm(&self, at: Option<u64>) -> Result<()> {
         glue::set_alarm(&self.0, at.map(|t| t as f64)).map_err(Error::from)
     }
+}
+
+fn parse(json: &str) -> Result<Stored> {
+    serde_json::from_str(json).map_err(|e| Error::RustError(format!("stored stream: {e}")))
 }

@@ -19,7 +19,9 @@ use streams_core::ice::{
 };
 use streams_core::{ConfigError, IceGrant, IceSettings, Settings};
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, js_sys, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{js_sys, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::log;
 
 /// Cloudflare usually answers in tens of milliseconds; past this the other sources answer alone.
 const CLOUDFLARE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -120,7 +122,13 @@ async fn call_cloudflare(request: &CloudflareRequest, ttl_secs: u64) -> Option<C
     let answer = match ask_cloudflare(request).await {
         Ok(servers) => Some(CloudflareServers { servers, ttl_secs }),
         Err(e) => {
-            console_error!("Cloudflare TURN unavailable, answering without it: {e}");
+            log::warn("cloudflare-turn-unavailable")
+                .str(
+                    "message",
+                    "Cloudflare TURN is unavailable; answering without it",
+                )
+                .str("error", &e.to_string())
+                .emit();
             None
         }
     };

@@ -4,19 +4,6 @@
 //! stream path ([`object::StreamObject`]), which holds that stream's hibernatable sockets and
 //! performs what the protocol core (`streams-core`) decides. Static assets in `public/` are
 //! served by the runtime before this code runs.
-// A panic poisons the Wasm instance for every stream on it: input paths return errors instead.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable,
-        clippy::todo,
-        clippy::unimplemented
-    )
-)]
 
 mod api;
 mod glue;
@@ -24,8 +11,11 @@ mod hibernation;
 mod http;
 mod ice;
 mod ids;
+mod log;
+mod metrics;
 mod object;
 mod ratelimit;
+mod report;
 mod router;
 mod settings;
 
@@ -33,7 +23,7 @@ pub use object::StreamObject;
 
 use streams_core::ErrorCode;
 use wasm_bindgen::prelude::*;
-use worker::{console_error, event, web_sys, Env};
+use worker::{event, web_sys, Env};
 
 #[event(start)]
 fn start() {
@@ -49,7 +39,9 @@ fn start() {
 #[wasm_bindgen]
 pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> JsValue {
     router::route(req, env).unwrap_or_else(|e| {
-        console_error!("{e}");
+        log::error("runtime-error")
+            .str("error", &e.to_string())
+            .emit();
         http::http_error(ErrorCode::Internal)
             .map(http::raw)
             .unwrap_or(JsValue::UNDEFINED)

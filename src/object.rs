@@ -4,6 +4,10 @@
 //! While awake the object keeps the engine and a map from socket number to socket in memory.
 //! After an eviction both are rebuilt from the runtime's sockets (their attachments) and, while
 //! resume is on, the object's storage, so nothing about a connection lives only in memory.
+//!
+//! It also answers the stream's status for `GET /api/streams/<path>`: from memory when awake,
+//! else by reading its sockets and storage without writing anything, so asking about a stream
+//! that never existed leaves nothing behind.
 
 use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
@@ -12,18 +16,20 @@ use std::rc::Rc;
 use streams_core::url;
 use streams_core::{
     error_frame, peerconnection_frame, Config, ConnId, Connect, Engine, ErrorCode, HeldSocket,
-    IceGrant, Identity, Input, Mode, MsgId, Output, ResumeKey, Sockets,
+    IceGrant, Input, Mode, MsgId, Output, ResumeKey, Sockets, Status,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
-    console_error, console_log, js_sys, web_sys, worker_sys, Env, Error, Response, Result, State,
-    WebSocket, WebSocketPair,
+    js_sys, web_sys, worker_sys, Env, Error, Headers, Response, Result, State, WebSocket,
+    WebSocketPair,
 };
 
+use crate::api::STATUS_PREFIX;
 use crate::hibernation::{self, Db};
 use crate::ice::IceService;
-use crate::{glue, http, ids, settings};
+use crate::report::{find_socket, Cause, Reporter};
+use crate::{glue, http, ids, log, settings};
 
 /// The Durable Object class, exported to the runtime by hand rather than by workers-rs'
 /// `#[durable_object]`: its wrappers make every event an async call, a Promise settled through
@@ -35,6 +41,7 @@ pub struct StreamObject {
     state: State,
     config: Config,
     ice: Rc<IceService>,
+    report: Rc<Reporter>,
     live: RefCell<Option<Live>>,
 }
 
@@ -79,22 +86,33 @@ impl StreamObject {
     pub fn new(state: worker_sys::DurableObjectState, env: Env) -> Self {
         let state = State::from(state);
         // Runs on every wake-up too; the runtime answers heartbeats itself from then on.
+        let report = Reporter::new(&state, &env);
         if let Err(e) = hibernation::answer_heartbeats(&state) {
-            console_error!("heartbeat auto-response: {e}");
+            report
+                .line(log::error("heartbeat-setup-failed"))
+                .str("error", &e.to_string())
+                .emit();
         }
         Self {
             state,
             config: settings::shared(&env).config.clone(),
             ice: Rc::new(IceService::from_env(&env)),
+            report: Rc::new(report),
             live: RefCell::new(None),
         }
     }
 
-    /// A connection routed here by the Worker: admit it and accept its socket, or refuse it.
+    /// A request routed here by the Worker: a connection to admit and accept, or refuse; or the
+    /// stream's status. The router sends connections only on stream paths, which are never
+    /// under `/api/`, and status requests only on [`STATUS_PREFIX`], a request it builds itself.
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
-        self.connect(&req.url(), http::ice_grant(&req))
-            .map(http::raw)
-            .map_err(JsValue::from)
+        let full_url = req.url();
+        let answer = if url::split(&full_url).path.starts_with(STATUS_PREFIX) {
+            self.status()
+        } else {
+            self.connect(&full_url, http::ice_grant(&req))
+        };
+        answer.map(http::raw).map_err(JsValue::from)
     }
 
     #[wasm_bindgen(js_name = webSocketMessage)]
@@ -118,6 +136,7 @@ impl StreamObject {
             return Ok(JsValue::UNDEFINED);
         }
         let ice = Rc::clone(&self.ice);
+        let report = Rc::clone(&self.report);
         let answer = async move {
             for ask in asks {
                 let frame = match ice.configuration(&ask.label, ask.grant).await {
@@ -129,7 +148,10 @@ impl StreamObject {
                     Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
                 };
                 if let Err(e) = ws.send_with_str(&frame) {
-                    console_error!("send ICE configuration: {e}");
+                    report
+                        .line(log::warn("send-failed"))
+                        .str("error", &e.to_string())
+                        .emit();
                 }
             }
             Ok(JsValue::UNDEFINED)
@@ -154,7 +176,10 @@ impl StreamObject {
         ws: web_sys::WebSocket,
         error: JsValue,
     ) -> std::result::Result<(), JsValue> {
-        console_error!("websocket error: {}", Error::from(error));
+        self.report
+            .line(log::warn("socket-error"))
+            .str("error", &Error::from(error).to_string())
+            .emit();
         Ok(self.on_close(WebSocket::from(ws), None, "")?)
     }
 
@@ -166,6 +191,22 @@ impl StreamObject {
 }
 
 impl StreamObject {
+    /// The stream's status, without creating anything: from memory when awake, else read from
+    /// the sockets the runtime holds and, if the stream ever stored members, its storage.
+    fn status(&self) -> Result<Response> {
+        let awake = match self.live.try_borrow() {
+            Ok(slot) => slot.as_ref().map(|live| live.engine.status()),
+            Err(_) => None,
+        };
+        let status = match awake {
+            Some(status) => status,
+            None => Live::peek(&self.state, self.config.clone())?,
+        };
+        let headers = Headers::new();
+        headers.set("Content-Type", "application/json")?;
+        Ok(Response::ok(status.json())?.with_headers(headers))
+    }
+
     fn connect(&self, full_url: &str, grant: IceGrant) -> Result<Response> {
         let query = url::split(full_url).query;
         let role = match Mode::parse(url::query_param(query, "mode").as_deref()) {
@@ -180,27 +221,19 @@ impl StreamObject {
             resume: resume.as_deref(),
             id: ids::mint()?,
             nonce: ids::random::<16>()?,
+            // The router's grant; the engine keeps it with the member and its attachment.
+            turn: grant == IceGrant::WithTurn,
         };
         let pair = WebSocketPair::new()?;
         let mut live = self.live()?;
         let outputs = live.call(&self.state, Input::Connect(connect));
-        // The router's grant goes into the new socket's attachment, to outlive hibernation.
-        let turn = grant == IceGrant::WithTurn;
-        let outputs: Vec<Output> = outputs
-            .into_iter()
-            .map(|output| match output {
-                Output::Accept { conn, identity } => Output::Accept {
-                    conn,
-                    identity: Identity { turn, ..identity },
-                },
-                other => other,
-            })
-            .collect();
+        let current = Some((conn, &pair.server));
+        live.report(&self.report, &Cause::Connect { role }, &outputs, current);
         let refusal = outputs.iter().find_map(|o| match o {
             Output::Refuse(refusal) => Some(*refusal),
             _ => None,
         });
-        live.perform(&self.state, outputs, Some((conn, &pair.server)));
+        live.perform(&self.state, &self.report, outputs, current);
         match refusal {
             Some(refusal) => http::refuse_socket(refusal),
             None => Response::from_websocket(pair.client),
@@ -214,17 +247,29 @@ impl StreamObject {
             return Ok(());
         };
         let mut live = self.live()?;
+        let member = live.engine.member_of(conn).cloned();
         let outputs = live.call(&self.state, Input::Closed { conn, code, reason });
-        live.perform(&self.state, outputs, Some((conn, &ws)));
+        let cause = Cause::Closed {
+            conn,
+            code,
+            member: member.as_ref(),
+        };
+        live.report(&self.report, &cause, &outputs, Some((conn, &ws)));
+        live.perform(&self.state, &self.report, outputs, Some((conn, &ws)));
         live.sockets.remove(&conn);
         Ok(())
     }
 
     /// One engine call for an event on an existing socket; returns the ICE requests to answer.
     fn handle(&self, input: Input, current: Option<(ConnId, &WebSocket)>) -> Result<Vec<IceAsk>> {
+        let cause = match input {
+            Input::Timeout => Cause::Timeout,
+            _ => Cause::Frame,
+        };
         let mut live = self.live()?;
         let outputs = live.call(&self.state, input);
-        Ok(live.perform(&self.state, outputs, current))
+        live.report(&self.report, &cause, &outputs, current);
+        Ok(live.perform(&self.state, &self.report, outputs, current))
     }
 
     /// The live view, rebuilt from the runtime's sockets and storage if the object was evicted
@@ -235,7 +280,11 @@ impl StreamObject {
             .try_borrow_mut()
             .map_err(|_| Error::RustError("stream state is busy".into()))?;
         if slot.is_none() {
-            *slot = Some(Live::restore(&self.state, self.config.clone())?);
+            *slot = Some(Live::restore(
+                &self.state,
+                self.config.clone(),
+                &self.report,
+            )?);
         }
         RefMut::filter_map(slot, Option::as_mut)
             .map_err(|_| Error::RustError("stream state missing".into()))
@@ -243,7 +292,30 @@ impl StreamObject {
 }
 
 impl Live {
-    fn restore(state: &State, config: Config) -> Result<Live> {
+    /// The status a rebuilt stream would have, read without writing: no tables are made, no
+    /// resume key is minted, nothing is performed.
+    fn peek(state: &State, config: Config) -> Result<Status> {
+        let stored = if config.resume_grace_ms > 0 {
+            Db::peek(state)?
+        } else {
+            Default::default()
+        };
+        let held = hibernation::sockets(state)?
+            .iter()
+            .filter_map(|ws| {
+                Some(HeldSocket {
+                    open: hibernation::is_open(ws),
+                    identity: hibernation::identity(ws)?,
+                })
+            })
+            .collect();
+        let now = js_sys::Date::now() as u64;
+        // The key only mints resume values, and nothing is minted here.
+        let (engine, _) = Engine::restore(config, ResumeKey([0; 32]), now, held, stored);
+        Ok(engine.status())
+    }
+
+    fn restore(state: &State, config: Config, report: &Reporter) -> Result<Live> {
         let db = if config.resume_grace_ms > 0 {
             Some(Db::open(state)?)
         } else {
@@ -267,11 +339,11 @@ impl Live {
         }
         if !held.is_empty() || !stored.records.is_empty() {
             // Operators (and the hibernation tests) read this to see wake-ups and restarts.
-            console_log!(
-                "stream woke from hibernation: {} connections, {} stored members",
-                held.len(),
-                stored.records.len()
-            );
+            report
+                .line(log::info("woke"))
+                .num("connections", held.len() as u64)
+                .num("stored", stored.records.len() as u64)
+                .emit();
         }
         let now = js_sys::Date::now() as u64;
         let (engine, outputs) = Engine::restore(config, key, now, held, stored);
@@ -280,8 +352,25 @@ impl Live {
             sockets,
             db,
         };
-        live.perform(state, outputs, None);
+        live.report(report, &Cause::Restore, &outputs, None);
+        live.perform(state, report, outputs, None);
         Ok(live)
+    }
+
+    /// Tells the operator what the last engine call meant.
+    fn report(
+        &mut self,
+        report: &Reporter,
+        cause: &Cause<'_>,
+        outputs: &[Output],
+        current: Option<(ConnId, &WebSocket)>,
+    ) {
+        let Live {
+            engine, sockets, ..
+        } = self;
+        report.report(cause, outputs, engine, |conn| {
+            find_socket(sockets, current, conn)
+        });
     }
 
     /// One engine call at the current time.
@@ -301,6 +390,7 @@ impl Live {
     fn perform(
         &mut self,
         state: &State,
+        report: &Reporter,
         outputs: Vec<Output>,
         current: Option<(ConnId, &WebSocket)>,
     ) -> Vec<IceAsk> {
@@ -361,7 +451,10 @@ impl Live {
                 Output::Alarm(at) => self.with_db(|db| db.set_alarm(at)),
             };
             if let Err(e) = result {
-                console_error!("{e}");
+                report
+                    .line(log::error("runtime-error"))
+                    .str("error", &e.to_string())
+                    .emit();
             }
         }
         asks

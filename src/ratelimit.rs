@@ -11,12 +11,16 @@ use std::collections::HashMap;
 use streams_core::{client_key, KeyedLimiter, Rate, DEFAULT_MAX_KEYS};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{console_error, js_sys, Env};
+use worker::{js_sys, Env};
+
+use crate::log;
 
 /// The binding that limits WebSocket connection attempts.
 pub const CONNECT_LIMITER: &str = "CONNECT_LIMITER";
 /// The binding that limits `GET /api/ice-servers`.
 pub const ICE_LIMITER: &str = "ICE_LIMITER";
+/// The binding that limits `GET /api/streams/<path>`.
+pub const STATUS_LIMITER: &str = "STATUS_LIMITER";
 
 thread_local! {
     /// Fallback buckets per binding name, for deployments without the binding.
@@ -77,7 +81,13 @@ impl Limiter {
         match ask(binding, &client_key(address)).await {
             Ok(allowed) => allowed,
             Err(e) => {
-                console_error!("rate limiting binding failed, letting the request through: {e:?}");
+                log::error("rate-limiter-failed")
+                    .str(
+                        "message",
+                        "the rate limiting binding failed; the request was let through",
+                    )
+                    .str("error", &format!("{e:?}"))
+                    .emit();
                 true
             }
         }

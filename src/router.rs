@@ -8,23 +8,26 @@
 //! The router also tells the stream's object whether the connection passed a real access
 //! check, which decides if it may have TURN credentials: it sets [`ICE_GRANT_HEADER`] on the
 //! request it forwards, after removing any copy the client sent, so the object can trust it.
+//!
+//! Every refusal made here is logged once, with its code, and counted in the metrics.
 
 use streams_core::url;
 use streams_core::{
-    admit_ice_api, admit_with, Admitted, Credentials, ErrorCode, IceGrant, Refusal, Rejection,
+    admit_ice_api, admit_status, admit_with, resolve_within, Admitted, Credentials, ErrorCode,
+    IceGrant, Mode, Refusal, Rejection,
 };
 use wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::future_to_promise;
-use worker::{console_log, js_sys, web_sys, worker_sys, Env, Error, Request, Result};
+use worker::{js_sys, web_sys, worker_sys, Env, Error, Request, Result};
 
-use crate::api::{self, ICE_SERVERS_PATH};
-use crate::http::{http_error, raw, refuse_socket, ICE_GRANT_HEADER, ICE_GRANT_TURN};
+use crate::api::{self, ICE_SERVERS_PATH, STATUS_PREFIX};
+use crate::http::{
+    http_error, raw, refuse_socket, ICE_GRANT_HEADER, ICE_GRANT_TURN, STREAMS_BINDING,
+};
 use crate::ice::IceService;
-use crate::ratelimit::{Limiter, CONNECT_LIMITER, ICE_LIMITER};
-use crate::settings;
-
-/// The Durable Object namespace binding in `wrangler.toml`.
-pub const STREAMS_BINDING: &str = "STREAMS";
+use crate::metrics::{Metrics, Point};
+use crate::ratelimit::{Limiter, CONNECT_LIMITER, ICE_LIMITER, STATUS_LIMITER};
+use crate::{log, settings};
 
 /// Routes one request. A WebSocket goes to its stream's object by handing back the object's
 /// own Promise; only the ICE API and a rate limiting binding are waited on here.
@@ -57,6 +60,23 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         now_ms,
         resume: url::query_param(url.query, "resume").is_some(),
     };
+    // A WebSocket upgrade there is no status request: it goes on to be refused as `not-found`,
+    // as everywhere under /api/.
+    if let Some(stream_path) = url
+        .path
+        .strip_prefix(STATUS_PREFIX)
+        .filter(|p| p.starts_with('/') && !upgrade)
+    {
+        let access = admit_status(stream_path, &creds, &settings.policy);
+        let limiter = Limiter::new(&env, STATUS_LIMITER, settings.status_api_rate);
+        let answer = async move {
+            api::stream_status(&Request::from(req), &settings, limiter, access, &env)
+                .await
+                .map(raw)
+                .map_err(JsValue::from)
+        };
+        return Ok(future_to_promise(answer).into());
+    }
     if url.path == ICE_SERVERS_PATH {
         let access = admit_ice_api(
             settings.ice_api_needs_stream_access,
@@ -82,7 +102,13 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
     let decision = admit_with(&request, &creds, &settings.policy);
     let decision = match decision {
         // HTTP refusals cost nothing and are not counted.
-        Err(Rejection::Http(code)) => return http_error(code).map(raw),
+        Err(Rejection::Http(code)) => {
+            log::info("refused")
+                .str("code", code.code())
+                .num("status", u64::from(code.http_status()))
+                .emit();
+            return http_error(code).map(raw);
+        }
         Ok(admitted) => {
             let grant = settings.ice_grant(&creds, admitted.token_verified);
             Ok((admitted, grant))
@@ -120,20 +146,52 @@ fn forward(
 ) -> Result<JsValue> {
     let (admitted, grant) = match decision {
         Ok(admitted) => admitted,
-        Err(refusal) => return refuse_socket(refusal).map(raw),
+        Err(refusal) => {
+            report_refusal(&req, env, refusal);
+            return refuse_socket(refusal).map(raw);
+        }
     };
     if let Some(label) = &admitted.label {
-        console_log!(
-            "token {label:?} admitted as {} to {}",
-            admitted.role.as_str(),
-            admitted.key.as_str()
-        );
+        log::info("token-admitted")
+            .str("label", label)
+            .str("role", admitted.role.as_str())
+            .str("stream", admitted.key.as_str())
+            .emit();
     }
     let req = with_grant(req, grant)?;
     let namespace = env.durable_object(STREAMS_BINDING)?;
     let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
     let stub: worker_sys::DurableObject = stub.into_rpc();
     Ok(stub.fetch_with_request(&req)?.into())
+}
+
+/// Logs a WebSocket refused here and counts it, with the stream it was for when its path names
+/// one (a publisher's plain name on a hash path is logged as the hash, never as the name).
+fn report_refusal(req: &web_sys::Request, env: &Env, refusal: Refusal) {
+    let full_url = req.url();
+    let url = url::split(&full_url);
+    let mode = Mode::parse(url::query_param(url.query, "mode").as_deref()).ok();
+    let max_path_bytes = settings::shared(env).policy.max_path_bytes;
+    let key = mode.and_then(|mode| resolve_within(url.path, mode, max_path_bytes).ok());
+    let stream = key.as_ref().map_or("", |k| k.as_str());
+    let role = mode.map_or("", |m| m.role().as_str());
+    let code = refusal.code().code();
+    log::info("refused")
+        .opt_str("stream", key.as_ref().map(|k| k.as_str()))
+        .str("role", role)
+        .str("code", code)
+        .num("close", u64::from(refusal.close_code()))
+        .emit();
+    if let Some(metrics) = Metrics::from_env(env) {
+        metrics.write(&Point {
+            event: "refuse",
+            stream,
+            role,
+            code,
+            close: Some(refusal.close_code()),
+            ..Point::default()
+        });
+    }
 }
 
 /// The request to forward: [`ICE_GRANT_HEADER`] set from `grant`, whatever the client sent.

@@ -10,7 +10,9 @@ use std::rc::Rc;
 
 use streams_core::Settings;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, console_log, js_sys, Env};
+use worker::{js_sys, Env};
+
+use crate::log;
 
 thread_local! {
     static SETTINGS: OnceCell<Rc<Settings>> = const { OnceCell::new() };
@@ -22,9 +24,14 @@ pub fn shared(env: &Env) -> Rc<Settings> {
         cell.get_or_init(|| {
             let (settings, errors) = Settings::from_vars(|name| read(env, name));
             for error in errors {
-                console_error!("configuration: {error}");
+                log::error("config-problem")
+                    .str("message", &error.to_string())
+                    .emit();
             }
-            console_log!("{}", settings.turn_summary());
+            log::info("ice-policy")
+                .str("turn", settings.turn.as_str())
+                .str("message", &settings.turn_summary())
+                .emit();
             Rc::new(settings)
         })
         .clone()

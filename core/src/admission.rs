@@ -103,6 +103,33 @@ pub fn admit_ice_api(
     }
 }
 
+/// Which stream `GET /api/streams/<path>` asks about, if the request may know.
+///
+/// The status of a stream tells who is there, so it needs what subscribing to it needs: the
+/// host and origin allowlists, the path rules and prefixes, and a token where subscribers need
+/// one (`?token=` or `Authorization: Bearer`). A path is read as a subscriber would give it: a
+/// hash stream is asked about by its hash, and its plain name (`/sha1/<name>`) is refused as
+/// `invalid-path` whether or not the stream exists, exactly as a subscriber is, so it reveals
+/// nothing. Paths that are never streams are `not-found`.
+pub fn admit_status(
+    path: &str,
+    creds: &Credentials<'_>,
+    policy: &Policy,
+) -> Result<StreamKey, ErrorCode> {
+    if is_reserved(path) {
+        return Err(ErrorCode::NotFound);
+    }
+    // A resume value proves membership of a stream, not a right to watch it.
+    let creds = Credentials {
+        resume: false,
+        ..*creds
+    };
+    policy.check_site(&creds)?;
+    let key = resolve_within(path, Mode::Subscribe, policy.max_path_bytes).map_err(|r| r.code())?;
+    policy.check_stream(path, &key, Mode::Subscribe, &creds)?;
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +306,103 @@ mod tests {
         assert_eq!(
             admit_with(&upgrade("/12345678", "publish"), &c, &policy),
             refused(ErrorCode::PathTooLong)
+        );
+    }
+
+    #[test]
+    fn the_status_needs_what_subscribing_needs() {
+        let secret = b"status test secret, long enough!!".to_vec();
+        let policy = Policy {
+            publish: Access::Token,
+            subscribe: Access::HashOnly,
+            path_prefixes: vec!["/rooms/".into(), "/sha1/".into()],
+            ..Policy::default()
+        }
+        .with_secret(Some(secret.clone()));
+        let now_ms = 1_800_000_000_000;
+        let creds = |token| Credentials {
+            token,
+            now_ms,
+            ..Credentials::default()
+        };
+        let hash = "/sha1/04e5383618cc0f1dd6a5a433ba49396eccd080b4";
+        // Hash paths are open to subscribers here, so to the status; upper-case hex is the same
+        // stream.
+        assert_eq!(
+            admit_status(hash, &creds(None), &policy).map(|k| k.as_str().to_owned()),
+            Ok(hash.to_owned())
+        );
+        assert_eq!(
+            admit_status(
+                &hash.to_ascii_uppercase().replace("/SHA1/", "/sha1/"),
+                &creds(None),
+                &policy
+            )
+            .map(|k| k.as_str().to_owned()),
+            Ok(hash.to_owned())
+        );
+        // The plain name of a hash stream is refused like a subscriber's, stream or not.
+        assert_eq!(
+            admit_status("/sha1/streams/1234", &creds(None), &policy),
+            Err(ErrorCode::InvalidPath)
+        );
+        // Plain paths need a subscriber's token; a publisher's does not do.
+        assert_eq!(
+            admit_status("/rooms/a", &creds(None), &policy),
+            Err(ErrorCode::TokenMissing)
+        );
+        let mint = |mode| {
+            token::mint(
+                &secret,
+                &token::Claims {
+                    path: "/rooms/a".into(),
+                    mode,
+                    exp: now_ms / 1000 + 60,
+                    label: None,
+                },
+            )
+            .unwrap()
+        };
+        let sub = mint(Mode::Subscribe);
+        assert!(admit_status("/rooms/a", &creds(Some(&sub)), &policy).is_ok());
+        let publ = mint(Mode::Publish);
+        assert_eq!(
+            admit_status("/rooms/a", &creds(Some(&publ)), &policy),
+            Err(ErrorCode::TokenWrongMode)
+        );
+        // A resume value is no token.
+        let resuming = Credentials {
+            resume: true,
+            ..creds(None)
+        };
+        assert_eq!(
+            admit_status("/rooms/a", &resuming, &policy),
+            Err(ErrorCode::TokenMissing)
+        );
+        // Allowlists, reserved paths and malformed paths.
+        assert_eq!(
+            admit_status("/other/a", &creds(Some(&sub)), &policy),
+            Err(ErrorCode::PathNotAllowed)
+        );
+        assert_eq!(
+            admit_status("/api/ice-servers", &creds(None), &policy),
+            Err(ErrorCode::NotFound)
+        );
+        assert_eq!(
+            admit_status("/", &creds(None), &policy),
+            Err(ErrorCode::InvalidPath)
+        );
+        assert_eq!(
+            admit_status("/SHA1/x", &creds(None), &policy),
+            Err(ErrorCode::HashPrefixVariant)
+        );
+        let hosts = Policy {
+            hosts: vec!["example.com".into()],
+            ..Policy::default()
+        };
+        assert_eq!(
+            admit_status("/s", &creds(None), &hosts),
+            Err(ErrorCode::HostNotAllowed)
         );
     }
 

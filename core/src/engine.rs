@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::frame::MsgId;
 use crate::limits::TokenBucket;
+use crate::observed::{Change, Observed, Relayed};
 use crate::record::{ConnId, HeldSocket, Identity, Queued, Record, Stored};
 use crate::resume::{self, Nonce, ResumeKey};
 use crate::{
@@ -39,6 +40,8 @@ pub struct Connect<'a> {
     pub id: PeerId,
     /// The member's next single-use resume secret.
     pub nonce: Nonce,
+    /// The router found the request entitled to TURN credentials (see `IceGrant`).
+    pub turn: bool,
 }
 
 /// One runtime event.
@@ -112,6 +115,19 @@ pub struct Status {
     pub since: Option<u64>,
 }
 
+impl Status {
+    /// The answer of `GET /api/streams/<path>`: `mode` is `mesh` until an SFU mode exists.
+    pub fn json(&self) -> String {
+        serde_json::json!({
+            "live": self.live,
+            "subscribers": self.subscribers,
+            "since": self.since,
+            "mode": "mesh",
+        })
+        .to_string()
+    }
+}
+
 /// A member's connection state beyond its role in the stream.
 #[derive(Clone, Debug)]
 struct Session {
@@ -122,6 +138,9 @@ struct Session {
     nonce: Nonce,
     /// While away: when the socket was lost.
     away_since: Option<u64>,
+    /// Entitled to TURN credentials: earned at the join (or any resume) and kept, since a
+    /// resume needs no token.
+    turn: bool,
     /// The server closed the member's socket itself (heartbeat timeout): the client's answer
     /// to that close is not a goodbye.
     hung_up: bool,
@@ -149,6 +168,10 @@ pub struct Engine {
     next_sweep: u64,
     /// The alarm as last requested.
     armed: Option<u64>,
+    /// Membership changes of the last call, for logs and metrics.
+    observed: Vec<Observed>,
+    /// Relays since the adapter last took the count.
+    relayed: Relayed,
 }
 
 /// Whether a close was the client's own goodbye: it sent a close frame, whatever its code.
@@ -170,6 +193,8 @@ impl Engine {
             key,
             next_sweep: 0,
             armed: None,
+            observed: Vec::new(),
+            relayed: Relayed::default(),
         }
     }
 
@@ -217,6 +242,7 @@ impl Engine {
                     Session::new(role, record.conn, record.since, nonce, now, &config)
                         .away(away_since);
                 session.hung_up = record.hung_up;
+                session.turn = record.turn;
                 engine.sessions.insert(id, session);
             }
             // A socket storage knows nothing of (its member departed while the object slept
@@ -239,17 +265,16 @@ impl Engine {
                     continue;
                 }
                 members.push((id.clone(), role));
-                engine.sessions.insert(
-                    id,
-                    Session::new(
-                        role,
-                        h.identity.conn,
-                        h.identity.since,
-                        [0; 16],
-                        now,
-                        &config,
-                    ),
+                let mut session = Session::new(
+                    role,
+                    h.identity.conn,
+                    h.identity.since,
+                    [0; 16],
+                    now,
+                    &config,
                 );
+                session.turn = h.identity.turn;
+                engine.sessions.insert(id, session);
             }
         }
         for queued in stored.queued {
@@ -289,6 +314,7 @@ impl Engine {
     /// Takes one event at `now` (ms since the epoch).
     pub fn handle(&mut self, now: u64, input: Input, sockets: &dyn Sockets) -> Vec<Output> {
         let mut out = Vec::new();
+        self.observed.clear();
         match input {
             Input::Connect(connect) => self.connect(now, connect, sockets, &mut out),
             Input::Text { conn, text } => self.frame(now, conn, Some(text), sockets, &mut out),
@@ -315,11 +341,22 @@ impl Engine {
         let publisher = self.stream.publisher();
         Status {
             live: publisher.is_some(),
-            subscribers: self.stream.subscribers().count(),
+            // Constant time: the adapter asks after every change of membership.
+            subscribers: self.stream.len() - usize::from(publisher.is_some()),
             since: publisher
                 .and_then(|p| self.sessions.get(p))
                 .map(|s| s.since),
         }
+    }
+
+    /// The membership changes of the last [`Engine::handle`] call, in order.
+    pub fn observed(&self) -> &[Observed] {
+        &self.observed
+    }
+
+    /// The relays counted since the last call of this, which resets the count.
+    pub fn take_relayed(&mut self) -> Relayed {
+        std::mem::take(&mut self.relayed)
     }
 
     /// The member a socket carries now, if any.
@@ -372,7 +409,7 @@ impl Engine {
         self.sweep(now, sockets, out);
         if let Some(value) = c.resume {
             return match self.check_resume(value, c.role) {
-                Ok(id) => self.take_over(now, id, c.conn, c.nonce, out),
+                Ok(id) => self.take_over(now, id, c.conn, c.nonce, c.turn, out),
                 Err(code) => out.push(Output::Refuse(Refusal(code))),
             };
         }
@@ -394,8 +431,12 @@ impl Engine {
             }
         }
         let config = self.stream.config().clone();
-        let session = Session::new(c.role, c.conn, now, c.nonce, now, &config);
-        let identity = Identity::new(&c.id, c.role, c.conn, now);
+        let mut session = Session::new(c.role, c.conn, now, c.nonce, now, &config);
+        session.turn = c.turn;
+        let identity = Identity {
+            turn: c.turn,
+            ..Identity::new(&c.id, c.role, c.conn, now)
+        };
         let created = if self.persists() {
             created_frame(
                 c.id.as_str(),
@@ -421,6 +462,7 @@ impl Engine {
         }
         self.sessions.insert(c.id.clone(), session);
         self.conns.insert(c.conn, c.id.clone());
+        self.observe(&c.id, c.role, Change::Joined);
         self.route(now, effects, Some(&c.id), out);
     }
 
@@ -454,6 +496,7 @@ impl Engine {
         id: PeerId,
         conn: ConnId,
         nonce: Nonce,
+        turn: bool,
         out: &mut Vec<Output>,
     ) {
         let persists = self.persists();
@@ -476,12 +519,16 @@ impl Engine {
         session.nonce = nonce;
         session.away_since = None;
         session.hung_up = false;
+        session.turn |= turn;
         session.last_heard = now;
         let queue = std::mem::take(&mut session.queue);
         session.queue_bytes = 0;
         out.push(Output::Accept {
             conn,
-            identity: Identity::new(&id, session.role, conn, session.since),
+            identity: Identity {
+                turn: session.turn,
+                ..Identity::new(&id, session.role, conn, session.since)
+            },
         });
         let value = resume::mint(&self.key, &id, session.role, &nonce);
         out.push(Output::Send {
@@ -489,6 +536,8 @@ impl Engine {
             text: created_frame(id.as_str(), &value, true),
         });
         let had_queue = !queue.is_empty();
+        let role = session.role;
+        let queued = queue.len();
         out.extend(queue.into_iter().map(|text| Output::Send { conn, text }));
         if had_queue {
             out.push(Output::Dequeue(id.clone()));
@@ -496,6 +545,7 @@ impl Engine {
         if persists {
             out.push(Output::Persist(session.record(&id)));
         }
+        self.observe(&id, role, Change::Resumed { queued });
         self.conns.insert(conn, id);
     }
 
@@ -587,6 +637,8 @@ impl Engine {
         self.conns.remove(&session.conn);
         session.away_since = Some(now);
         out.push(Output::Persist(session.record(id)));
+        let role = session.role;
+        self.observe(id, role, Change::Away);
     }
 
     /// The member leaves the stream: its departure is announced once, and nothing of it stays.
@@ -613,6 +665,8 @@ impl Engine {
             if self.persists() {
                 out.push(Output::Forget(id.clone()));
             }
+            let was_away = session.away_since.is_some();
+            self.observe(&id, session.role, Change::Left { was_away });
             let effects = self.stream.leave(&id);
             pending.extend(self.route_effects(now, effects, None, out));
         }
@@ -648,6 +702,8 @@ impl Engine {
                     let over_budget =
                         from.filter(|from| !self.charge_relay(now, from, &to, text.len()));
                     let Some(from) = over_budget else {
+                        self.relayed.frames += 1;
+                        self.relayed.bytes += text.len() as u64;
                         self.deliver(&to, text, out, &mut leaving);
                         continue;
                     };
@@ -816,6 +872,7 @@ impl Session {
             since,
             nonce,
             away_since: None,
+            turn: false,
             hung_up: false,
             queue: VecDeque::new(),
             queue_bytes: 0,
@@ -844,7 +901,18 @@ impl Session {
             nonce: base64url::encode(self.nonce),
             away_since: self.away_since,
             hung_up: self.hung_up,
+            turn: self.turn,
         }
+    }
+}
+
+impl Engine {
+    fn observe(&mut self, id: &PeerId, role: Role, change: Change) {
+        self.observed.push(Observed {
+            id: id.clone(),
+            role,
+            change,
+        });
     }
 }
 

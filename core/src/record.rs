@@ -67,6 +67,9 @@ pub struct Record {
     /// that close is not a goodbye, even if it arrives after the object slept.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hung_up: bool,
+    /// Entitled to TURN credentials (kept across resumes, which need no token).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub turn: bool,
 }
 
 /// A frame kept for an away member, in order of `seq`.

@@ -353,7 +353,9 @@ vars! {
     ICE_API_RATE => ice_api_rate: u64 = Number { min: 0, max: 1_000_000 }, "60",
         "only without the `ICE_LIMITER` binding: `GET /api/ice-servers` requests per minute per client address, counted per Worker isolate; `0` is off";
     ICE_CORS_ORIGINS => ice_cors_origins: Vec<String> = List, "unset",
-        "origins whose pages may read `GET /api/ice-servers` (`*` for any); unset means same origin only";
+        "origins whose pages may read `GET /api/ice-servers` and `GET /api/streams/<path>` (`*` for any); unset means same origin only";
+    STATUS_API_RATE => status_api_rate: u64 = Number { min: 0, max: 1_000_000 }, "120",
+        "only without the `STATUS_LIMITER` binding: `GET /api/streams/<path>` requests per minute per client address, counted per Worker isolate; `0` is off";
 }
 
 /// Secrets shorter than this are used but reported: HMAC is only as strong as its key.
@@ -368,6 +370,17 @@ pub enum TurnAccess {
     Checked,
     /// Everyone (`TURN_OPEN=true`).
     Open,
+}
+
+impl TurnAccess {
+    /// A word for the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnAccess::NoTurn => "none",
+            TurnAccess::Checked => "checked",
+            TurnAccess::Open => "open",
+        }
+    }
 }
 
 /// What one client is given: the whole configuration, or the static entries alone.
@@ -394,6 +407,9 @@ pub struct Settings {
     /// `GET /api/ice-servers` requests per client address in this isolate, when the platform's
     /// rate limiting binding is absent (`ICE_API_RATE`).
     pub ice_api_rate: Option<Rate>,
+    /// `GET /api/streams/<path>` requests per client address in this isolate, when the
+    /// platform's rate limiting binding is absent (`STATUS_API_RATE`).
+    pub status_api_rate: Option<Rate>,
     /// `GET /api/ice-servers` needs what connecting to the named stream needs
     /// (`ICE_API_AUTH=stream`).
     pub ice_api_needs_stream_access: bool,
@@ -463,6 +479,7 @@ impl Settings {
         let settings = Settings {
             connect_rate: per_minute(vars.ip_connect_rate),
             ice_api_rate: per_minute(vars.ice_api_rate),
+            status_api_rate: per_minute(vars.status_api_rate),
             ice_api_needs_stream_access: vars.ice_api_auth.is_some_and(|a| a != "open"),
             cors: CorsOrigins::from_list(&vars.ice_cors_origins),
             config,
@@ -622,6 +639,7 @@ mod tests {
         assert_eq!(s.config, Config::default());
         assert_eq!(s.connect_rate, None);
         assert_eq!(s.ice_api_rate, Some(Rate::per_minute(60, 60)));
+        assert_eq!(s.status_api_rate, Some(Rate::per_minute(120, 120)));
         assert_eq!(s.config.max_frame_bytes, 65536);
         assert_eq!(s.config.max_subscribers, 1000);
         assert_eq!(s.policy.max_path_bytes, DEFAULT_MAX_PATH_BYTES);
@@ -755,6 +773,7 @@ mod tests {
             (FLOOD_CLOSE_AFTER, "0"),
             (IP_CONNECT_RATE, "30"),
             (ICE_API_RATE, "0"),
+            (STATUS_API_RATE, "30"),
         ]);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(s.config.max_frame_bytes, 2048);
@@ -764,6 +783,7 @@ mod tests {
         assert_eq!(s.config.flood_close_after, 0);
         assert_eq!(s.connect_rate, Some(Rate::per_minute(30, 30)));
         assert_eq!(s.ice_api_rate, None);
+        assert_eq!(s.status_api_rate, Some(Rate::per_minute(30, 30)));
         let (s, errors) = parse(&[
             (MAX_FRAME_BYTES, "64k"),
             (MAX_SUBSCRIBERS, "0"),

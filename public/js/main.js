@@ -1,6 +1,7 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
-import { connect, streamUrl, hashPath } from './streams-client.js';
+import { CLOSE, connect, hashPath, isPermanentRefusal, normalizePath, StreamPathError } from './streams-client.js';
 import { createMesh } from './peer.js';
+import { describeStatus, fetchStreamStatus } from './stream-status.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -13,10 +14,102 @@ function setView(view) {
   document.body.dataset.view = view;
 }
 
+let statusText = '';
+/** Whether signaling is down while the session (and its media) carries on. */
+let signalingResuming = false;
+
 function setStatus(status, text) {
   debug.status = status;
   document.body.dataset.status = status;
-  $('status').textContent = text;
+  statusText = text;
+  $('status').textContent = signalingResuming ? `${text} · reconnecting to the server…` : text;
+}
+
+/**
+ * What the page's link gives for this stream's connections: `token` goes to the stream's
+ * WebSocket and nowhere else (no displayed link, no other request but the same stream's status,
+ * in a header). Empty means none.
+ */
+function clientOptions() {
+  // `&heartbeat=<seconds>` (1 to 60) finds a silent connection sooner; tests use it.
+  const heartbeat = Number(params.get('heartbeat'));
+  const heartbeatMs = heartbeat >= 1 && heartbeat <= 60 ? heartbeat * 1000 : 25_000;
+  return { heartbeatMs, token: params.get('token') || undefined };
+}
+
+/**
+ * Refusals a person can act on: a title, then the server's own sentence, then what to do.
+ * Keyed by the server's error code (docs/PROTOCOL.md).
+ * @type {Record<string, [string, string | ((mode: string) => string)]>}
+ */
+const REFUSALS = {
+  'token-missing': ['This stream needs a token', 'Ask whoever shared the stream for a link that includes one.'],
+  'token-expired': ['The token in this link has expired', 'Ask whoever shared the stream for a new link.'],
+  'token-malformed': ['The token in this link is damaged', 'Copy the whole link again, or ask for a new one.'],
+  'token-bad-signature': ['The token in this link is not valid here', 'Ask whoever shared the stream for a new link.'],
+  'token-wrong-path': ['The token in this link is for another stream', 'Ask for a link made for this stream.'],
+  'token-wrong-mode': [
+    'The token in this link does not allow this',
+    (mode) => (mode === 'publish' ? 'It lets you watch, not publish: ask for a publisher link.' : 'It is for publishing: ask for a viewer link.'),
+  ],
+  'hash-path-publish': ['This is a viewer link', 'Open it with ?subscribe= to watch, or start a new stream.'],
+  'origin-not-allowed': ['This server does not accept connections from this site', 'Open the stream from the site its operator gave you.'],
+  'host-not-allowed': ['This server does not serve this address', 'Use the address its operator gave you.'],
+  'path-not-allowed': ['This server does not serve this stream', 'Check the link you were given.'],
+  'invalid-path': ['This link does not name a stream', 'Check the link you were given, or ask for a new one.'],
+  'path-too-long': ['This stream name is too long', 'Use a shorter name.'],
+};
+
+/** `"token-expired: the token has expired"` → `"The token has expired."` */
+function sentenceOf(reason) {
+  const text = String(reason ?? '').replace(/^[a-z-]+: /, '');
+  return text ? `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}` : '';
+}
+
+/**
+ * Keeps the status line true to the connection, and turns a refusal the page cannot retry into
+ * a message saying why and what to do. `onRefused` runs once then (e.g. to stop the camera).
+ * While the client resumes, the session's status stays (media does not go through the server)
+ * and the line says signaling is reconnecting; `onFreshJoin` resets the view when the old id is
+ * gone. `body[data-signaling]` is the client's state, for tests.
+ */
+function watchConnection(client, mode, { onRefused = () => {}, onFreshJoin = () => {} } = {}) {
+  /** The error frame that came just before a close, if any: the refusal's reason. */
+  let refusal = null;
+  client.on('created', () => {
+    refusal = null;
+  });
+  client.on('state', ({ state }) => {
+    document.body.dataset.signaling = state;
+    const resuming = state === 'resuming';
+    if (resuming !== signalingResuming) {
+      signalingResuming = resuming;
+      setStatus(debug.status, statusText);
+    }
+    if (state === 'fresh-join') onFreshJoin();
+  });
+  // An error frame is shown only if a close follows (a refusal); errors about single frames
+  // (a rate limit, say) and the notice before a resumable close leave the session as it is.
+  client.on('error', (error) => {
+    refusal = error;
+  });
+  client.on('close', ({ code, reason, willReconnect, resuming }) => {
+    const why = refusal ?? (reason ? { code: reason, reason } : null);
+    refusal = null;
+    if (!willReconnect && isPermanentRefusal(code)) {
+      const [title, advice] = REFUSALS[why?.code] ?? ['The server refused this connection', 'Check the link, or ask for a new one.'];
+      document.body.dataset.refusal = why?.code ?? String(code);
+      setStatus('refused', title);
+      showProblem(title, sentenceOf(why?.reason), typeof advice === 'function' ? advice(mode) : advice);
+      onRefused();
+    } else if (willReconnect && !resuming) {
+      setStatus('reconnecting', why ? `${sentenceOf(why.reason)} Trying again…` : 'Reconnecting…');
+    } else if (code === CLOSE.REPLACED) {
+      setStatus('error', 'This stream was opened again in another tab or window; this one stopped.');
+    } else if (!willReconnect) {
+      setStatus('error', `Disconnected ${reason}`);
+    }
+  });
 }
 
 /** Test and power-user overrides: `?ice=none` uses no ICE servers, `?relay=1` forces TURN. */
@@ -27,16 +120,51 @@ function configurationOverrides() {
   return conf;
 }
 
-function normalizePath(input) {
-  let text = input.trim();
+/** Shows why the page cannot go on, in place of any stream view. */
+function showProblem(title, text, advice) {
+  setView('problem');
+  $('problem-title').textContent = title;
+  $('problem-text').textContent = text;
+  $('problem-advice').textContent = advice;
+}
+
+/**
+ * The stream named by `?publish=` or `?subscribe=`, normalized by the rules the server applies;
+ * null, after saying why, when it is not a stream path. Nothing connects before this check, so
+ * a link cannot send the page (or its camera's offer) to another host.
+ */
+function streamPathParam(name) {
   try {
-    // A pasted share link: take its subscribe (or publish) parameter.
-    const url = new URL(text);
-    text = url.searchParams.get('subscribe') ?? url.searchParams.get('publish') ?? url.pathname;
-  } catch {
-    // Not a URL: a path.
+    return normalizePath(params.get(name));
+  } catch (err) {
+    if (!(err instanceof StreamPathError)) throw err;
+    document.body.dataset.refusal = err.code;
+    setStatus('refused', 'Not a stream link');
+    showProblem('This link does not name a stream', err.sentence, 'Check the link you were given, or ask for a new one.');
+    return null;
   }
-  return text.startsWith('/') ? text : `/${text}`;
+}
+
+/**
+ * What the watch form was given: a stream path, or a link shared from this site (whose stream
+ * is taken). Links to other sites are refused, not followed.
+ * @returns {string} the normalized stream path
+ */
+function pathFromForm(text) {
+  const trimmed = text.trim();
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(trimmed)) return normalizePath(trimmed);
+  let url;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new StreamPathError('invalid-path', 'That is neither a stream path nor a link.');
+  }
+  if (url.origin !== location.origin) {
+    throw new StreamPathError('invalid-path', `That link is for another site; paste a link from ${location.host} or a stream path.`);
+  }
+  const named = url.searchParams.get('subscribe') ?? url.searchParams.get('publish');
+  if (named === null) throw new StreamPathError('invalid-path', 'That link names no stream.');
+  return normalizePath(named);
 }
 
 async function publish(path) {
@@ -50,7 +178,7 @@ async function publish(path) {
     return;
   }
   $('preview').srcObject = local;
-  const client = connect(streamUrl(path), 'publish', { heartbeatMs: 25_000 });
+  const client = connect(path, 'publish', clientOptions());
   debug.client = client;
   const mesh = createMesh({
     signaling: client,
@@ -67,20 +195,29 @@ async function publish(path) {
   client.on('created', () => setStatus('live', 'Live: waiting for viewers'));
   client.on('subscribed', updateCount);
   client.on('unsubscribed', () => queueMicrotask(updateCount));
-  client.on('error', ({ reason }) => setStatus('error', reason));
-  client.on('close', ({ willReconnect, reason }) =>
-    setStatus(willReconnect ? 'reconnecting' : 'error', willReconnect ? 'Reconnecting…' : `Disconnected ${reason}`),
-  );
+  watchConnection(client, 'publish', {
+    onRefused: () => {
+      for (const track of local.getTracks()) track.stop();
+    },
+    onFreshJoin: () => queueMicrotask(updateCount),
+  });
   await showShareLinks(path);
   wireControls(local, mesh);
 }
 
 /**
  * The link viewers open. Publishing on `/sha256/<name>` (or `/sha1/<name>`) is heard on the hash
- * of "/<name>", so a hash link lets people watch without letting them publish.
+ * of "/<name>", so a hash link lets people watch without letting them publish. The publisher's
+ * own token never goes into it; a viewer token does, when the link to this page gave one
+ * (`&viewer_token=`), as the viewers' `token`.
  */
 async function showShareLinks(path) {
-  const link = (p) => `${location.origin}/?subscribe=${encodeURIComponent(p)}`;
+  const viewerToken = params.get('viewer_token');
+  const link = (p) => {
+    const query = new URLSearchParams({ subscribe: p });
+    if (viewerToken) query.set('token', viewerToken);
+    return `${location.origin}/?${query}`;
+  };
   const hashed = /^\/(sha1|sha256)(\/.+)$/.exec(path);
   const note = $('share-note');
   if (hashed) {
@@ -134,11 +271,25 @@ function wireControls(local, mesh) {
   };
 }
 
+/**
+ * Tells a viewer who arrives before the publisher that the stream has not started, from the
+ * status API, while the connection is made beside it. `body[data-stream]` keeps the answer.
+ */
+let waitingText = 'Waiting for the publisher…';
+async function showStreamStatus(path) {
+  const answer = await fetchStreamStatus(path, { token: clientOptions().token });
+  document.body.dataset.stream = answer.ok ? (answer.status.live ? 'live' : 'not-live') : 'unknown';
+  if (answer.ok && !answer.status.live) waitingText = 'Waiting for the publisher: nobody is publishing on this stream yet.';
+  // The stream's own events are newer than the answer: a publisher may have come meanwhile.
+  if (debug.status === 'waiting') setStatus('waiting', answer.ok && answer.status.live ? 'The publisher is live; connecting…' : waitingText);
+}
+
 function subscribe(path) {
   setView('subscriber');
-  setStatus('waiting', 'Waiting for the publisher…');
+  setStatus('waiting', 'Checking the stream…');
+  showStreamStatus(path);
   const video = $('remote');
-  const client = connect(streamUrl(path), 'subscribe', { heartbeatMs: 25_000 });
+  const client = connect(path, 'subscribe', clientOptions());
   debug.client = client;
   const mesh = createMesh({
     signaling: client,
@@ -163,15 +314,21 @@ function subscribe(path) {
   video.addEventListener('playing', () => {
     $('play').hidden = true;
   });
-  client.on('published', () => setStatus('connecting', 'Connecting…'));
+  client.on('published', () => {
+    waitingText = 'Waiting for the publisher…';
+    setStatus('connecting', 'Connecting…');
+  });
   client.on('unpublished', () => {
     video.srcObject = null;
     setStatus('publisher-left', 'The publisher left; waiting for them to come back…');
   });
-  client.on('error', ({ reason }) => setStatus('error', reason));
-  client.on('close', ({ willReconnect, reason }) =>
-    setStatus(willReconnect ? 'reconnecting' : 'error', willReconnect ? 'Reconnecting…' : `Disconnected ${reason}`),
-  );
+  watchConnection(client, 'subscribe', {
+    // A new id: the publisher will be announced again and connected afresh.
+    onFreshJoin: () => {
+      video.srcObject = null;
+    },
+  });
+  client.on('created', () => setStatus('waiting', waitingText));
   startStats(mesh);
 }
 
@@ -210,11 +367,44 @@ function landing() {
   };
   $('join').onsubmit = (e) => {
     e.preventDefault();
-    location.search = `?subscribe=${encodeURIComponent(normalizePath($('join-path').value))}`;
+    try {
+      const path = pathFromForm($('join-path').value);
+      location.search = `?subscribe=${encodeURIComponent(path)}`;
+    } catch (err) {
+      if (!(err instanceof StreamPathError)) throw err;
+      $('join-error').textContent = err.sentence;
+    }
+  };
+  $('join-path').oninput = () => {
+    $('join-error').textContent = '';
+  };
+  // Whether a pasted stream is live, before joining it.
+  $('check').onclick = async () => {
+    const note = $('join-status');
+    note.textContent = 'Checking…';
+    let path;
+    try {
+      path = pathFromForm($('join-path').value);
+    } catch (err) {
+      if (!(err instanceof StreamPathError)) throw err;
+      // Not a stream here: the page says why, and asks nobody.
+      note.dataset.answer = err.code;
+      note.textContent = err.sentence;
+      return;
+    }
+    const answer = await fetchStreamStatus(path);
+    note.dataset.answer = answer.ok ? (answer.status.live ? 'live' : 'not-live') : answer.code;
+    note.textContent = describeStatus(answer);
   };
 }
 
 // rtclite's URL convention: ?publish=<path> and ?subscribe=<path>.
-if (params.has('publish')) publish(normalizePath(params.get('publish')));
-else if (params.has('subscribe')) subscribe(normalizePath(params.get('subscribe')));
-else landing();
+if (params.has('publish')) {
+  const path = streamPathParam('publish');
+  if (path) publish(path);
+} else if (params.has('subscribe')) {
+  const path = streamPathParam('subscribe');
+  if (path) subscribe(path);
+} else {
+  landing();
+}

@@ -128,6 +128,10 @@ export function createPeer({ signaling, remoteId, configuration, localStream, on
  * Connects a publisher to every subscriber, or a subscriber to the publisher, and keeps it so as
  * peers come and go. ICE servers come from the signaling server and are refreshed before
  * minted credentials expire.
+ *
+ * Media does not pass through the signaling server, so losing it is no reason to drop a peer
+ * connection: while the client resumes (same id) every connection stays as it is and nothing is
+ * renegotiated. Only a new id (a fresh join) or the end of the client makes them stale.
  * @param {MeshOptions} options
  */
 export function createMesh({ signaling, localStream, configuration = {}, onStream, onState }) {
@@ -136,6 +140,8 @@ export function createMesh({ signaling, localStream, configuration = {}, onStrea
   /** @type {Promise<RTCConfiguration> | null} */
   let ice = null;
   let refreshTimer = null;
+  /** A refresh fell due while signaling was down: do it once the client is connected again. */
+  let refreshOwed = false;
   /** Messages that arrived before their peer existed (an offer racing the `published` event). */
   const early = new Map();
 
@@ -159,11 +165,22 @@ export function createMesh({ signaling, localStream, configuration = {}, onStrea
     clearTimeout(refreshTimer);
     if (!ttl) return;
     // Ask again at 80% of the lifetime, so connections restart ICE with valid credentials.
-    refreshTimer = setTimeout(async () => {
-      ice = null;
-      const fresh = await iceConfiguration();
-      for (const peer of peers.values()) peer.refresh(fresh);
-    }, ttl * 800);
+    refreshTimer = setTimeout(refreshIce, ttl * 800);
+  }
+
+  async function refreshIce() {
+    let conf;
+    try {
+      conf = await signaling.getConfiguration();
+    } catch {
+      // Signaling is down (or slow): keep the servers in use rather than restart ICE with none.
+      refreshOwed = true;
+      return;
+    }
+    scheduleRefresh(conf.ttl);
+    const fresh = { ...configuration, iceServers: conf.iceServers };
+    ice = Promise.resolve(fresh);
+    for (const peer of peers.values()) peer.refresh(fresh);
   }
 
   async function open(remoteId) {
@@ -198,9 +215,16 @@ export function createMesh({ signaling, localStream, configuration = {}, onStrea
   const left = signaling.mode === 'publish' ? 'unsubscribed' : 'unpublished';
   signaling.on(joined, ({ id }) => open(id));
   signaling.on(left, ({ id }) => drop(id));
-  // A new connection means a new id: every old peer connection is stale.
+  // A new id (the first join, or a fresh one after a refused resume) makes every old peer
+  // connection stale; a resumed connection keeps them all.
   signaling.on('created', dropAll);
-  signaling.on('close', dropAll);
+  signaling.on('state', ({ state }) => {
+    if (state === 'fresh-join' || state === 'closed') dropAll();
+    if (state === 'connected' && refreshOwed && !configuration.iceServers) {
+      refreshOwed = false;
+      refreshIce();
+    }
+  });
   signaling.on('notify', ({ from, data }) => {
     const peer = peers.get(from);
     if (peer) peer.handle(data);

@@ -121,7 +121,7 @@ test('refused connections disturb nobody on the stream', async () => {
 test('a token label is logged when it admits a connection', async () => {
   const path = '/tokens/labelled';
   const client = await join(server.wsBase, path, { mode: 'publish', token: mint(path, 'publish', { label: 'alice-42' }) });
-  await server.waitForLog(/token "alice-42" admitted as pub to \/tokens\/labelled/);
+  await server.waitForEvent('token-admitted', (e) => e.label === 'alice-42' && e.role === 'pub' && e.stream === path);
   client.close();
 });
 

@@ -31,6 +31,7 @@ async function reject(frame) {
   assert.equal(error.code, 'failed', JSON.stringify(error));
   assert.ok(await bystander.quiet(50));
   assert.ok(await pub.quiet(0));
+  assert.ok(await sub.quiet(0), `more than one answer: ${JSON.stringify(sub.frames)}`);
   // The stream still relays both ways.
   sub.send({ method: 'NOTIFY', to: pub.id, data: 'alive' });
   assert.deepEqual(await pub.next(), { method: 'NOTIFY', from: sub.id, data: 'alive' });
@@ -63,4 +64,6 @@ test('a binary frame gets binary-frame', async () => {
   const error = await sub.next();
   assert.match(error.reason, /^binary-frame: /);
   assert.ok(await bystander.quiet(50));
+  assert.ok(await pub.quiet(0));
+  assert.ok(await sub.quiet(0));
 });

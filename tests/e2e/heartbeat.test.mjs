@@ -1,6 +1,6 @@
 // The heartbeat: a text "ping" is answered "pong" by the runtime itself, so a client can check
-// its connection while the stream's Durable Object stays hibernated. The Worker logs
-// "stream woke from hibernation" whenever an evicted object is rebuilt for an event; the local
+// its connection while the stream's Durable Object stays hibernated. The Worker logs a "woke"
+// event whenever an evicted object is rebuilt for an event; the local
 // runtime evicts an object after about 10 s without events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { startServer } from '../support/server.mjs';
 import { join } from '../support/access.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const WAKE = /stream woke from hibernation: (\d+) connections/;
+const WAKE = /"event":"woke".*"connections":(\d+)/;
 
 let server;
 before(async () => {

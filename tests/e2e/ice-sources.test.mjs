@@ -168,7 +168,7 @@ test('when Cloudflare fails, the other sources answer and the failure is logged'
   });
   const body = await (await api(server)).json();
   assert.deepEqual(body, { iceServers: [{ urls: ['stun:stun.cloudflare.com:3478'] }] });
-  await server.waitForLog(/Cloudflare TURN unavailable, answering without it: HTTP 500/);
+  await server.waitForEvent('cloudflare-turn-unavailable', (e) => e.error === 'HTTP 500');
 });
 
 test('an invalid configuration is reported, not replaced by a default', async () => {
@@ -190,7 +190,7 @@ test('configuration problems are logged once per isolate, not per request or str
     const { answer } = await askOverSocket(server, path);
     assert.match(answer.reason, /^ice-unavailable: /);
   }
-  const count = (re) => server.logs.filter((l) => re.test(l)).length;
+  const count = (re) => server.events('config-problem').filter((e) => re.test(e.message)).length;
   assert.equal(count(/ICE configuration is invalid: ICE_SERVERS is not valid JSON/), 1, server.logs.join('\n'));
   assert.equal(count(/MAX_SUBSCRIBERS="many" is not a whole number/), 1, server.logs.join('\n'));
 });

@@ -110,7 +110,7 @@ test('the grant outlives hibernation of the stream object', async () => {
   // Idleness is the point, so this wait is deliberate: the local runtime evicts an idle object
   // after about 10 s (as in hibernation.test.mjs), and the next frame wakes it.
   await new Promise((r) => setTimeout(r, 12_000));
-  const woke = server.nextLog(/stream woke from hibernation/);
+  const woke = server.nextLog(/"event":"woke"/);
   client.send({ method: 'GET', resource: '/peerconnection', msg_id: 1 });
   anonymous.send({ method: 'GET', resource: '/peerconnection', msg_id: 2 });
   await woke;

@@ -58,7 +58,7 @@ test('a failing upstream is asked once for a burst of requests, which are answer
   const answers = await Promise.all(Array.from({ length: 40 }, () => api(server).then((r) => r.json())));
   for (const answer of answers) assert.deepEqual(answer, { iceServers: [{ urls: 'stun:127.0.0.1:3478' }] });
   assert.ok(cf.calls.length <= 2, `${cf.calls.length} upstream calls for 40 requests`);
-  await server.waitForLog(/Cloudflare TURN unavailable, answering without it: HTTP 500/);
+  await server.waitForEvent('cloudflare-turn-unavailable', (e) => e.error === 'HTTP 500');
 });
 
 test('without the binding, ICE_API_RATE limits the API per client address (IPv6 per /64)', async () => {

@@ -5,9 +5,8 @@ export class Client {
   /** @param {WebSocket} ws */
   constructor(ws) {
     this.ws = ws;
-    /** Every frame received, parsed when it is JSON. */
+    /** Frames received and not yet taken by `next()`, oldest first, parsed when JSON. */
     this.frames = [];
-    this.cursor = 0;
     this.waiters = [];
     this.closed = new Promise((resolve) => {
       ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason }));
@@ -49,7 +48,7 @@ export class Client {
   next(match = () => true, ms = 5000) {
     return new Promise((resolve, reject) => {
       const check = () => {
-        for (let i = this.cursor; i < this.frames.length; i++) {
+        for (let i = 0; i < this.frames.length; i++) {
           if (match(this.frames[i])) {
             const [frame] = this.frames.splice(i, 1);
             resolve(frame);
@@ -79,11 +78,14 @@ export class Client {
     return this.next((f) => f?.method === 'EVENT' && f.data?.type === type && (id === undefined || f.data.id === id), ms);
   }
 
-  /** Resolves true if no frame arrives within `ms`: for asserting silence. */
+  /**
+   * Resolves true if, after waiting `ms`, no frame is unread: for asserting silence. A frame that
+   * arrived before the wait and was never taken by `next()` counts too, so a test must read every
+   * frame it expects before asking; `quiet(0)` checks what has already arrived.
+   */
   async quiet(ms = 300) {
-    const before = this.frames.length;
     await new Promise((r) => setTimeout(r, ms));
-    return this.frames.length === before;
+    return this.frames.length === 0;
   }
 
   send(frame) {

@@ -55,7 +55,26 @@ export function frameReader(socket, initial = Buffer.alloc(0), onFrame = undefin
   let buffer = initial;
   const frames = [];
   const closes = [];
-  let notify = () => {};
+  // Each waiter is called on new data until it is satisfied or times out; a satisfied one must
+  // not stay behind, or it would take a later frame meant for someone else.
+  const waiters = new Set();
+  const notify = () => {
+    for (const w of [...waiters]) if (w()) waiters.delete(w);
+  };
+  /** Runs `check` now and on new data until it returns true; rejects after `ms`. */
+  const wait = (check, ms, reject, describe) => {
+    if (check()) return;
+    const timer = setTimeout(() => {
+      waiters.delete(guarded);
+      reject(new Error(describe()));
+    }, ms);
+    const guarded = () => {
+      if (!check()) return false;
+      clearTimeout(timer);
+      return true;
+    };
+    waiters.add(guarded);
+  };
   const drain = () => {
     for (;;) {
       if (buffer.length < 2) break;
@@ -75,7 +94,14 @@ export function frameReader(socket, initial = Buffer.alloc(0), onFrame = undefin
       const payload = buffer.subarray(offset, offset + len);
       buffer = buffer.subarray(offset + len);
       if (opcode === 1) {
-        const frame = JSON.parse(payload.toString('utf8'));
+        // JSON, or the heartbeat's `pong` as it came.
+        const text = payload.toString('utf8');
+        let frame;
+        try {
+          frame = JSON.parse(text);
+        } catch {
+          frame = text;
+        }
         if (onFrame) onFrame(frame);
         else frames.push(frame);
       }
@@ -99,30 +125,24 @@ export function frameReader(socket, initial = Buffer.alloc(0), onFrame = undefin
     /** Resolves with the first frame matching `match`, waiting for it if needed. */
     next(match = () => true, ms = 5000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no frame; got ${JSON.stringify(frames)}`)), ms);
         const check = () => {
           const i = frames.findIndex(match);
-          if (i >= 0) {
-            clearTimeout(timer);
-            resolve(frames.splice(i, 1)[0]);
-            return true;
-          }
-          return false;
+          if (i < 0) return false;
+          resolve(frames.splice(i, 1)[0]);
+          return true;
         };
-        if (!check()) notify = check;
+        wait(check, ms, reject, () => `no frame; got ${JSON.stringify(frames)}`);
       });
     },
     /** Resolves with the server's close frame `{code, reason}`. */
     nextClose(ms = 5000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no close frame')), ms);
         const check = () => {
           if (closes.length === 0) return false;
-          clearTimeout(timer);
           resolve(closes.shift());
           return true;
         };
-        if (!check()) notify = check;
+        wait(check, ms, reject, () => 'no close frame');
       });
     },
   };

@@ -238,6 +238,7 @@ impl Sim {
             resume,
             id,
             nonce,
+            turn: false,
         });
         self.call(input, Some(conn))
     }
