@@ -9,6 +9,12 @@
 //! the invariants of docs/PROTOCOL.md ("Invariants") must hold: every client's view, rebuilt
 //! from the events it received, equals the truth.
 //!
+//! Where PROTOCOL.md leaves a choice open, the model makes the engine's: the heartbeat sweep
+//! runs at a wake-up at most once per quarter of the timeout and looks at members in order of
+//! socket; several departures, and the overflows they set off, are announced in the order the
+//! engine takes them. A deliberate change of such a choice in the engine needs the same change
+//! here; any other difference is a bug in one of the two.
+//!
 //! A violation is an `Err` with a sentence, never a panic, so the caller decides how to fail.
 #![allow(dead_code)]
 
