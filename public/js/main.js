@@ -366,6 +366,12 @@ function landing() {
     const name = `/sha256/streams/${crypto.randomUUID().slice(0, 8)}`;
     location.search = `?publish=${encodeURIComponent(name)}`;
   };
+  $('start-call').onclick = () => {
+    location.search = `?call=/calls/${crypto.randomUUID().slice(0, 8)}`;
+  };
+  $('start-conference').onclick = () => {
+    location.search = `?room=/rooms/${crypto.randomUUID().slice(0, 8)}`;
+  };
   $('join').onsubmit = (e) => {
     e.preventDefault();
     try {
@@ -399,13 +405,19 @@ function landing() {
   };
 }
 
-// rtclite's URL convention: ?publish=<path> and ?subscribe=<path>.
+// rtclite's URL convention: ?publish=<path> and ?subscribe=<path>; ours: ?call=<path>, ?room=<path>.
 if (params.has('publish')) {
   const path = streamPathParam('publish');
   if (path) publish(path);
 } else if (params.has('subscribe')) {
   const path = streamPathParam('subscribe');
   if (path) subscribe(path);
+} else if (params.has('call') || params.has('room')) {
+  // Calls and conferences (issue 16) live in their own modules, lent the page's helpers.
+  const kind = params.has('call') ? 'call' : 'room';
+  const path = streamPathParam(kind);
+  const kit = { setView, setStatus, showProblem, watchConnection, clientOptions, configurationOverrides, debug };
+  if (path) import(kind === 'call' ? './call.js' : './conference.js').then((mode) => mode.start(path, kit));
 } else {
   landing();
 }
