@@ -604,3 +604,6 @@ export async function hashPath(algorithm, name) {
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
   return `/${algorithm}/${hex}`;
 }
+
+// Watching a room (which streams under a path prefix are live): a module of its own.
+export { watchRoom, RoomWatcher, NOT_A_ROOM_CLOSE } from './room-client.js';
