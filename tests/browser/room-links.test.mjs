@@ -46,7 +46,7 @@ const HOSTILE = [
   // Plain stream paths, but no call or room can be built on them.
   '?room=/sha256/rooms/x',
   '?call=/sha1/calls/x',
-  '?room=/rooms/x%2F',
+  '?room=/rooms/x%252F',
   `?call=/${'c'.repeat(2045)}`,
 ];
 
@@ -56,7 +56,9 @@ test('hostile call and room links connect nowhere, stay home and say why', async
     for (const query of HOSTILE) {
       const { page, seen, url } = await observe(query, context);
       try {
-        await waitForStatus(page, 'refused', 5000);
+        await waitForStatus(page, 'refused', 5000).catch((err) => {
+          throw new Error(`${query}: not refused`, { cause: err });
+        });
         assert.ok((await page.locator('#problem-text').innerText()).length > 10, `${query}: no message`);
         assert.ok(await page.locator('#problem').isVisible(), `${query}: message hidden`);
         assert.deepEqual(seen.sockets, [], `${query}: opened a WebSocket`);
