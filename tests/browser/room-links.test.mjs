@@ -99,3 +99,19 @@ test("a call's token goes to its own streams' sockets, and to nothing else", asy
     await context.close();
   }
 });
+
+test('the landing page starts a call and a conference under fresh random names', async () => {
+  const context = await browser.newContext();
+  try {
+    const { page } = await observe('', context);
+    assert.deepEqual(await page.locator('.start button').allInnerTexts(), ['Start a new stream', 'Start a call', 'Start a conference']);
+    await Promise.all([page.waitForURL(/[?&]call=/), page.click('#start-call')]);
+    assert.match(new URL(page.url()).searchParams.get('call'), /^\/calls\/[0-9a-f]{8}$/);
+    await waitForStatus(page, 'waiting');
+    await page.goto(`${server.url.origin}/`);
+    await Promise.all([page.waitForURL(/[?&]room=/), page.click('#start-conference')]);
+    assert.match(new URL(page.url()).searchParams.get('room'), /^\/rooms\/[0-9a-f]{8}$/);
+  } finally {
+    await context.close();
+  }
+});
