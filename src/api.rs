@@ -20,6 +20,11 @@ pub const ICE_SERVERS_PATH: &str = "/api/ice-servers";
 /// the request it sends the stream's object.
 pub const STATUS_PREFIX: &str = "/api/streams";
 
+/// The question a room's object asks a stream's object: who publishes there now (id and join
+/// time). Only objects ask it: the router answers every `/api/` path it does not serve with
+/// `not-found`, so the publisher's id never reaches the public status API.
+pub const PRESENCE_PATH: &str = "/api/presence";
+
 /// What the router decided before the answer is built.
 pub struct Verdict {
     /// `ICE_API_AUTH`'s verdict (preflights need none).

@@ -1,6 +1,7 @@
 //! Hand-written JavaScript for the runtime calls the object makes: per-frame calls, where
 //! wasm-bindgen's generic glue costs more than the work itself (see `bench/profile`), and the
-//! synchronous SQLite storage the object keeps its members in while resume is on.
+//! synchronous SQLite storage the object keeps its members in while resume is on, and the
+//! storage of rooms and of a stream's reports to its room.
 
 use wasm_bindgen::prelude::*;
 use worker::web_sys;
@@ -75,6 +76,32 @@ export function setAlarm(storage, at) {
   const done = at === undefined ? storage.deleteAlarm() : storage.setAlarm(at);
   done.catch((e) => console.error(JSON.stringify({ level: "error", event: "alarm-failed", error: String(e) })));
 }
+// A stream's unacknowledged report to its room (src/presence.rs): one row, made on first use.
+export function outboxPeek(storage) {
+  const found = storage.sql
+    .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'room_outbox'")
+    .toArray();
+  if (found.length === 0) return undefined;
+  const rows = storage.sql.exec("SELECT outbox FROM room_outbox WHERE k = 'report'").toArray();
+  return rows.length > 0 ? rows[0].outbox : undefined;
+}
+export function outboxPut(storage, report, outbox) {
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS room_outbox (k TEXT PRIMARY KEY, report TEXT NOT NULL, outbox TEXT NOT NULL)");
+  storage.sql.exec("INSERT OR REPLACE INTO room_outbox (k, report, outbox) VALUES ('report', ?, ?)", report, outbox);
+}
+export function outboxAcked(storage, report) {
+  storage.sql.exec("DELETE FROM room_outbox WHERE k = 'report' AND report = ?", report);
+}
+// A room's list (src/room.rs): one row per stream path it heard of.
+export function roomLoad(storage) {
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS room_entries (path TEXT PRIMARY KEY, entry TEXT NOT NULL)");
+  const rows = storage.sql.exec("SELECT path, entry FROM room_entries").toArray();
+  return JSON.stringify(rows.map((r) => [r.path, JSON.parse(r.entry)]));
+}
+export function roomStore(storage, path, entry) {
+  if (entry === undefined) storage.sql.exec("DELETE FROM room_entries WHERE path = ?", path);
+  else storage.sql.exec("INSERT OR REPLACE INTO room_entries (path, entry) VALUES (?, ?)", path, entry);
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = cachedConn)]
@@ -105,4 +132,15 @@ extern "C" {
     pub fn db_forget(storage: &JsValue, id: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(catch, js_name = setAlarm)]
     pub fn set_alarm(storage: &JsValue, at: Option<f64>) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(catch, js_name = outboxPeek)]
+    pub fn outbox_peek(storage: &JsValue) -> Result<Option<String>, JsValue>;
+    #[wasm_bindgen(catch, js_name = outboxPut)]
+    pub fn outbox_put(storage: &JsValue, report: &str, outbox: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = outboxAcked)]
+    pub fn outbox_acked(storage: &JsValue, report: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = roomLoad)]
+    pub fn room_load(storage: &JsValue) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch, js_name = roomStore)]
+    pub fn room_store(storage: &JsValue, path: &str, entry: Option<String>) -> Result<(), JsValue>;
 }

@@ -135,10 +135,6 @@ impl Db {
     pub fn forget(&self, id: &str) -> Result<()> {
         glue::db_forget(&self.0, id).map_err(Error::from)
     }
-
-    pub fn set_alarm(&self, at: Option<u64>) -> Result<()> {
-        glue::set_alarm(&self.0, at.map(|t| t as f64)).map_err(Error::from)
-    }
 }
 
 fn parse(json: &str) -> Result<Stored> {

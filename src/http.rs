@@ -8,6 +8,9 @@ use worker::{web_sys, Response, Result, WebSocketPair};
 /// The Durable Object namespace binding in `wrangler.toml`.
 pub const STREAMS_BINDING: &str = "STREAMS";
 
+/// The rooms' Durable Object namespace binding in `wrangler.toml`.
+pub const ROOMS_BINDING: &str = "ROOMS";
+
 /// Set by the router on the request it forwards to a stream's object: [`ICE_GRANT_TURN`] when
 /// the connection passed a real access check and may have TURN credentials. The router removes
 /// any copy a client sent, and objects are reachable only through the router, so the object can

@@ -14,12 +14,15 @@ mod ids;
 mod log;
 mod metrics;
 mod object;
+mod presence;
 mod ratelimit;
 mod report;
+mod room;
 mod router;
 mod settings;
 
 pub use object::StreamObject;
+pub use room::RoomObject;
 
 use streams_core::ErrorCode;
 use wasm_bindgen::prelude::*;

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use streams_core::url;
 use streams_core::{
     error_frame, peerconnection_frame, Config, ConnId, Connect, Engine, ErrorCode, HeldSocket,
-    IceGrant, Input, Mode, MsgId, Output, ResumeKey, Sockets, Status,
+    IceGrant, Input, Mode, MsgId, Output, ResumeKey, Settings, Sockets,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -25,9 +25,10 @@ use worker::{
     WebSocketPair,
 };
 
-use crate::api::STATUS_PREFIX;
+use crate::api::{PRESENCE_PATH, STATUS_PREFIX};
 use crate::hibernation::{self, Db};
 use crate::ice::IceService;
+use crate::presence::Presence;
 use crate::report::{find_socket, Cause, Reporter};
 use crate::{glue, http, ids, log, settings};
 
@@ -39,6 +40,10 @@ use crate::{glue, http, ids, log, settings};
 #[wasm_bindgen]
 pub struct StreamObject {
     state: State,
+    env: Env,
+    settings: Rc<Settings>,
+    /// The stream key: the name the router gave the object.
+    key: String,
     config: Config,
     ice: Rc<IceService>,
     report: Rc<Reporter>,
@@ -51,6 +56,8 @@ struct Live {
     sockets: HashMap<ConnId, WebSocket>,
     /// Present while resume is on: members and queues are kept there.
     db: Option<Db>,
+    /// The stream's reports to its room, and the alarm.
+    presence: Presence,
 }
 
 /// The engine's questions about sockets, answered by the runtime.
@@ -93,9 +100,19 @@ impl StreamObject {
                 .str("error", &e.to_string())
                 .emit();
         }
+        let settings = settings::shared(&env);
+        let key = state
+            .as_raw()
+            .id()
+            .ok()
+            .and_then(|id| id.name())
+            .unwrap_or_default();
         Self {
             state,
-            config: settings::shared(&env).config.clone(),
+            key,
+            config: settings.config.clone(),
+            settings,
+            env: env.clone(),
             ice: Rc::new(IceService::from_env(&env)),
             report: Rc::new(report),
             live: RefCell::new(None),
@@ -107,8 +124,11 @@ impl StreamObject {
     /// under `/api/`, and status requests only on [`STATUS_PREFIX`], a request it builds itself.
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
         let full_url = req.url();
-        let answer = if url::split(&full_url).path.starts_with(STATUS_PREFIX) {
+        let path = url::split(&full_url).path;
+        let answer = if path.starts_with(STATUS_PREFIX) {
             self.status()
+        } else if path == PRESENCE_PATH {
+            self.presence()
         } else {
             self.connect(&full_url, http::ice_grant(&req))
         };
@@ -183,9 +203,11 @@ impl StreamObject {
         Ok(self.on_close(WebSocket::from(ws), None, "")?)
     }
 
-    /// The alarm armed for the end of a grace period.
+    /// The alarm armed for the end of a grace period or a report's retry.
     pub fn alarm(&self) -> std::result::Result<(), JsValue> {
         self.handle(Input::Timeout, None)?;
+        let mut live = self.live()?;
+        live.presence.on_alarm(crate::presence::now())?;
         Ok(())
     }
 }
@@ -194,17 +216,32 @@ impl StreamObject {
     /// The stream's status, without creating anything: from memory when awake, else read from
     /// the sockets the runtime holds and, if the stream ever stored members, its storage.
     fn status(&self) -> Result<Response> {
-        let awake = match self.live.try_borrow() {
-            Ok(slot) => slot.as_ref().map(|live| live.engine.status()),
-            Err(_) => None,
-        };
-        let status = match awake {
-            Some(status) => status,
-            None => Live::peek(&self.state, self.config.clone())?,
-        };
-        let headers = Headers::new();
-        headers.set("Content-Type", "application/json")?;
-        Ok(Response::ok(status.json())?.with_headers(headers))
+        let status = self.peek(|engine| engine.status())?;
+        json_response(status.json())
+    }
+
+    /// Who publishes here now, for the stream's room (its publisher id and join time): from
+    /// memory when awake, else read without writing, as the status is.
+    fn presence(&self) -> Result<Response> {
+        let answer = self.peek(|engine| {
+            let status = engine.status();
+            serde_json::json!({
+                "live": status.live,
+                "id": engine.stream().publisher().map(|id| id.as_str().to_owned()),
+                "since": status.since,
+            })
+        })?;
+        json_response(answer.to_string())
+    }
+
+    /// Reads the engine: the live one when awake, else one rebuilt without writing anything.
+    fn peek<T>(&self, read: impl Fn(&Engine) -> T) -> Result<T> {
+        if let Ok(slot) = self.live.try_borrow() {
+            if let Some(live) = slot.as_ref() {
+                return Ok(read(&live.engine));
+            }
+        }
+        Ok(read(&Live::peek(&self.state, self.config.clone())?))
     }
 
     fn connect(&self, full_url: &str, grant: IceGrant) -> Result<Response> {
@@ -280,10 +317,12 @@ impl StreamObject {
             .try_borrow_mut()
             .map_err(|_| Error::RustError("stream state is busy".into()))?;
         if slot.is_none() {
+            let presence = Presence::load(&self.state, &self.env, &self.settings, &self.key)?;
             *slot = Some(Live::restore(
                 &self.state,
                 self.config.clone(),
                 &self.report,
+                presence,
             )?);
         }
         RefMut::filter_map(slot, Option::as_mut)
@@ -294,7 +333,7 @@ impl StreamObject {
 impl Live {
     /// The status a rebuilt stream would have, read without writing: no tables are made, no
     /// resume key is minted, nothing is performed.
-    fn peek(state: &State, config: Config) -> Result<Status> {
+    fn peek(state: &State, config: Config) -> Result<Engine> {
         let stored = if config.resume_grace_ms > 0 {
             Db::peek(state)?
         } else {
@@ -312,10 +351,15 @@ impl Live {
         let now = js_sys::Date::now() as u64;
         // The key only mints resume values, and nothing is minted here.
         let (engine, _) = Engine::restore(config, ResumeKey([0; 32]), now, held, stored);
-        Ok(engine.status())
+        Ok(engine)
     }
 
-    fn restore(state: &State, config: Config, report: &Reporter) -> Result<Live> {
+    fn restore(
+        state: &State,
+        config: Config,
+        report: &Reporter,
+        presence: Presence,
+    ) -> Result<Live> {
         let db = if config.resume_grace_ms > 0 {
             Some(Db::open(state)?)
         } else {
@@ -351,6 +395,7 @@ impl Live {
             engine,
             sockets,
             db,
+            presence,
         };
         live.report(report, &Cause::Restore, &outputs, None);
         live.perform(state, report, outputs, None);
@@ -448,7 +493,11 @@ impl Live {
                 Output::Enqueue(q) => self.with_db(|db| db.enqueue(&q.id, q.seq, &q.text)),
                 Output::Dequeue(id) => self.with_db(|db| db.dequeue(id.as_str())),
                 Output::Forget(id) => self.with_db(|db| db.forget(id.as_str())),
-                Output::Alarm(at) => self.with_db(|db| db.set_alarm(at)),
+                Output::Alarm(at) => self.presence.engine_alarm(at),
+                Output::Presence { live, id, since } => {
+                    self.presence
+                        .report(crate::presence::now(), live, &id, since)
+                }
             };
             if let Err(e) = result {
                 report
@@ -473,4 +522,10 @@ impl Live {
     fn with_db(&self, f: impl FnOnce(&Db) -> Result<()>) -> Result<()> {
         self.db.as_ref().map_or(Ok(()), f)
     }
+}
+
+fn json_response(body: String) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    Ok(Response::ok(body)?.with_headers(headers))
 }

@@ -13,8 +13,8 @@
 
 use streams_core::url;
 use streams_core::{
-    admit_ice_api, admit_status, admit_with, resolve_within, Admitted, Credentials, ErrorCode,
-    IceGrant, Mode, Refusal, Rejection,
+    admit_ice_api, admit_status, admit_watch, admit_with, resolve_within, Admitted, Credentials,
+    ErrorCode, IceGrant, Mode, Refusal, Rejection, WATCH_MODE,
 };
 use wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -22,7 +22,8 @@ use worker::{js_sys, web_sys, worker_sys, Env, Error, Request, Result};
 
 use crate::api::{self, ICE_SERVERS_PATH, STATUS_PREFIX};
 use crate::http::{
-    http_error, raw, refuse_socket, ICE_GRANT_HEADER, ICE_GRANT_TURN, STREAMS_BINDING,
+    http_error, raw, refuse_socket, ICE_GRANT_HEADER, ICE_GRANT_TURN, ROOMS_BINDING,
+    STREAMS_BINDING,
 };
 use crate::ice::IceService;
 use crate::metrics::{Metrics, Point};
@@ -99,7 +100,11 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         };
         return Ok(future_to_promise(answer).into());
     }
-    let decision = admit_with(&request, &creds, &settings.policy);
+    let decision = if mode.as_deref() == Some(WATCH_MODE) {
+        admit_watch(&request, &creds, &settings.policy, &settings.room_prefixes).map(Target::Room)
+    } else {
+        admit_with(&request, &creds, &settings.policy).map(Target::Stream)
+    };
     let decision = match decision {
         // HTTP refusals cost nothing and are not counted.
         Err(Rejection::Http(code)) => {
@@ -109,10 +114,11 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
                 .emit();
             return http_error(code).map(raw);
         }
-        Ok(admitted) => {
+        Ok(Target::Stream(admitted)) => {
             let grant = settings.ice_grant(&creds, admitted.token_verified);
-            Ok((admitted, grant))
+            Ok(Admission::Stream(admitted, grant))
         }
+        Ok(Target::Room(room)) => Ok(Admission::Room(room)),
         Err(Rejection::Socket(refusal)) => Err(refusal),
     };
     // Every WebSocket attempt counts against its client, refused or not, so guessing tokens
@@ -137,15 +143,36 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
     forward(decision, req, &env)
 }
 
-/// Hands an admitted connection to its stream's object (the object's Promise), or refuses it
-/// on the socket.
+/// Where an admitted WebSocket goes.
+enum Target {
+    Stream(Admitted),
+    /// A watcher of this room (its path without a trailing slash).
+    Room(String),
+}
+
+/// An admitted WebSocket, with what its object needs to know.
+enum Admission {
+    Stream(Admitted, IceGrant),
+    Room(String),
+}
+
+/// Hands an admitted connection to its stream's or room's object (the object's Promise), or
+/// refuses it on the socket.
 fn forward(
-    decision: std::result::Result<(Admitted, IceGrant), Refusal>,
+    decision: std::result::Result<Admission, Refusal>,
     req: web_sys::Request,
     env: &Env,
 ) -> Result<JsValue> {
     let (admitted, grant) = match decision {
-        Ok(admitted) => admitted,
+        Ok(Admission::Stream(admitted, grant)) => (admitted, grant),
+        Ok(Admission::Room(room)) => {
+            // Watchers get no ICE configuration, so nothing about the request is added; the
+            // room's object takes every request but its own internal paths as a watcher.
+            let namespace = env.durable_object(ROOMS_BINDING)?;
+            let stub = namespace.id_from_name(&room)?.get_stub()?;
+            let stub: worker_sys::DurableObject = stub.into_rpc();
+            return Ok(stub.fetch_with_request(&req)?.into());
+        }
         Err(refusal) => {
             report_refusal(&req, env, refusal);
             return refuse_socket(refusal).map(raw);

@@ -104,6 +104,14 @@ pub enum Output {
     Forget(PeerId),
     /// Arm the alarm for this time, or cancel it.
     Alarm(Option<u64>),
+    /// Tell the stream's room (if it is in one): its publisher `id`, joined at `since`, is
+    /// here (`live`), or its departure is final (never said while it may still resume). Also
+    /// said again on every restore that finds a publisher, so a lost report is made good.
+    Presence {
+        live: bool,
+        id: PeerId,
+        since: u64,
+    },
 }
 
 /// What an outside observer may know of a stream.
@@ -303,6 +311,13 @@ impl Engine {
                 out.push(Output::Persist(session.record(&id)));
             }
         }
+        if let Some((id, since)) = engine.publisher_since() {
+            out.push(Output::Presence {
+                live: true,
+                id,
+                since,
+            });
+        }
         // Whatever alarm storage holds may be stale: ask for the right one.
         engine.armed = None;
         let next = engine.next_deadline();
@@ -315,6 +330,7 @@ impl Engine {
     pub fn handle(&mut self, now: u64, input: Input, sockets: &dyn Sockets) -> Vec<Output> {
         let mut out = Vec::new();
         self.observed.clear();
+        let publisher = self.publisher_since();
         match input {
             Input::Connect(connect) => self.connect(now, connect, sockets, &mut out),
             Input::Text { conn, text } => self.frame(now, conn, Some(text), sockets, &mut out),
@@ -325,6 +341,7 @@ impl Engine {
                 self.expire(now, &mut out);
             }
         }
+        self.report_presence(publisher, &mut out);
         let next = self.next_deadline();
         if next != self.armed {
             self.armed = next;
@@ -387,6 +404,35 @@ impl Engine {
             .values()
             .filter_map(|s| s.away_since.map(|t| t.saturating_add(grace)))
             .min()
+    }
+
+    /// The publisher (away or not) and when it joined.
+    fn publisher_since(&self) -> Option<(PeerId, u64)> {
+        let id = self.stream.publisher()?;
+        Some((id.clone(), self.sessions.get(id)?.since))
+    }
+
+    /// A change of publisher during one call, as [`Output::Presence`]: the old one's final
+    /// departure, then the new one's arrival.
+    fn report_presence(&self, before: Option<(PeerId, u64)>, out: &mut Vec<Output>) {
+        let after = self.publisher_since();
+        if before == after {
+            return;
+        }
+        if let Some((id, since)) = before {
+            out.push(Output::Presence {
+                live: false,
+                id,
+                since,
+            });
+        }
+        if let Some((id, since)) = after {
+            out.push(Output::Presence {
+                live: true,
+                id,
+                since,
+            });
+        }
     }
 
     /// Whether resume is on, and with it storage of members.

@@ -129,7 +129,7 @@ error_codes! {
     Flooding = "flooding", 429, 4022, "frames kept arriving faster than the limit; closing";
     /// `mode` is missing or is neither `publish` nor `subscribe`.
     InvalidMode = "invalid-mode", 400, GENERIC_CLOSE,
-        "add ?mode=publish or ?mode=subscribe to the URL";
+        "add ?mode=publish or ?mode=subscribe (or ?mode=watch on a room) to the URL";
     /// A stream path was requested without a WebSocket upgrade.
     UpgradeRequired = "upgrade-required", 426, GENERIC_CLOSE,
         "stream paths take WebSocket connections only";
@@ -161,6 +161,14 @@ error_codes! {
     /// that keeps at it is closed.
     RelayBudget = "relay-budget", 429, 4023,
         "relayed data passed the byte budget between these two members: the frame was dropped (kept up, the connection is closed)";
+    /// A watch on a path that is no room: outside `ROOM_PREFIXES`, or a hash path.
+    NotARoom = "not-a-room", 400, 4040,
+        "this path is no room: rooms are under the prefixes in ROOM_PREFIXES, and never hash paths";
+    /// The room has as many watchers as it accepts.
+    RoomFull = "room-full", 503, 4041, "this room has as many watchers as it accepts";
+    /// A watcher sent a frame other than the heartbeat `ping`.
+    WatchOnly = "watch-only", 400, GENERIC_CLOSE,
+        "a room watcher sends nothing but \"ping\"";
 }
 
 impl ErrorCode {

@@ -18,7 +18,9 @@ use std::fmt;
 
 use crate::config::{DEFAULT_RELAY_BURST_BYTES, DEFAULT_RELAY_BYTES_PER_SECOND};
 use crate::ice::{IceSources, DEFAULT_CLOUDFLARE_API_BASE, DEFAULT_ICE_SERVERS};
-use crate::{Access, Config, ConfigError, CorsOrigins, Credentials, IceSettings, Policy, Rate};
+use crate::{
+    Access, Config, ConfigError, CorsOrigins, Credentials, IceSettings, Policy, Rate, RoomConfig,
+};
 
 /// How a variable's text becomes a value. Implemented by the "kind" column of the table.
 pub trait Kind {
@@ -356,6 +358,16 @@ vars! {
         "origins whose pages may read `GET /api/ice-servers` and `GET /api/streams/<path>` (`*` for any); unset means same origin only";
     STATUS_API_RATE => status_api_rate: u64 = Number { min: 0, max: 1_000_000 }, "120",
         "only without the `STATUS_LIMITER` binding: `GET /api/streams/<path>` requests per minute per client address, counted per Worker isolate; `0` is off";
+    ROOM_PREFIXES => room_prefixes: Option<String> = Text, "/rooms/,/calls/",
+        "path prefixes under which rooms can be watched (`?mode=watch`) and streams report to their room (the parent path); entries start with `/`; `off` for no rooms";
+    MAX_ROOM_WATCHERS => max_room_watchers: u64 = Number { min: 1, max: 32_767 }, "100",
+        "watchers per room";
+    MAX_ROOM_STREAMS => max_room_streams: u64 = Number { min: 1, max: 10_000 }, "100",
+        "live streams listed per room; more are listed as others end";
+    ROOM_VERIFY_SECONDS => room_verify_seconds: u64 = Number { min: 0, max: 86_400 }, "60",
+        "seconds between a watched room's checks of the streams it lists against their objects (also done when a watcher connects); `0` only when a watcher connects";
+    TEST_DROP_ROOM_REPORTS => test_drop_room_reports: u64 = Number { min: 0, max: 1_000_000 }, "0",
+        "for tests only: the first N reports from streams to their rooms made in each Worker isolate fail as if the network lost them (they are sent again, as any failed report is)";
 }
 
 /// Secrets shorter than this are used but reported: HMAC is only as strong as its key.
@@ -419,6 +431,10 @@ pub struct Settings {
     pub cors: CorsOrigins,
     /// Who gets TURN credentials.
     pub turn: TurnAccess,
+    /// Where rooms are (`ROOM_PREFIXES`): each entry starts with `/`; empty: no rooms.
+    pub room_prefixes: Vec<String>,
+    /// Per-room settings, for the room's Durable Object.
+    pub rooms: RoomConfig,
 }
 
 impl Default for Settings {
@@ -476,7 +492,30 @@ impl Settings {
                 "a TURN source is configured but no client can get its credentials: set {TOKEN_SECRET} (tokens), {ALLOWED_ORIGINS}, or {TURN_OPEN}=true"
             )));
         }
+        let room_prefixes = match vars.room_prefixes.as_deref().map(str::trim) {
+            None | Some("off") => Vec::new(),
+            Some(text) => {
+                let (good, bad): (Vec<String>, Vec<String>) = split_list(text)
+                    .into_iter()
+                    .partition(|p| p.starts_with('/'));
+                for entry in bad {
+                    errors.push(ConfigError(format!(
+                        "{ROOM_PREFIXES} entry {entry:?} does not start with /; ignoring it"
+                    )));
+                }
+                good
+            }
+        };
+        let rooms = RoomConfig {
+            max_watchers: to_usize(vars.max_room_watchers),
+            max_streams: to_usize(vars.max_room_streams),
+            verify_ms: vars.room_verify_seconds.saturating_mul(1000),
+            frame_rate: config.frame_rate,
+            flood_close_after: config.flood_close_after,
+        };
         let settings = Settings {
+            room_prefixes,
+            rooms,
             connect_rate: per_minute(vars.ip_connect_rate),
             ice_api_rate: per_minute(vars.ice_api_rate),
             status_api_rate: per_minute(vars.status_api_rate),

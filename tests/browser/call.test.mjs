@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser, openPage, waitForStatus } from '../support/browser.mjs';
-import { closeAll, videoGrows } from '../support/rooms.mjs';
+import { closeAll, videoGrows } from '../support/room-pages.mjs';
 
 let server;
 let browser;

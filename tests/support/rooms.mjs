@@ -1,46 +1,42 @@
-// Helpers for the call and conference pages (`?call=`, `?room=`): what each page receives, read
-// from its own peer connections' statistics.
+// Helpers for the room tests: a watcher that has read its `created` and `streams` frames, the
+// next change (`live` or `ended`), and a check that no more frames arrived.
+import assert from 'node:assert/strict';
+import { Client } from './client.mjs';
 
 /**
- * Resolves once the video this page receives from `from` has arrived and grown for at least
- * `atLeastMs` of the page's clock: `from` is `'call'` (the other side of a call) or a
- * participant's stream path in a conference. Rejects after `timeout` ms with what it saw.
- * The loop runs in the page: Playwright's waitForFunction takes an async predicate's Promise
- * for a truthy answer, so getStats cannot be awaited there.
- * @param {import('playwright-core').Page} page
- * @param {string} from
- * @returns {Promise<{ first: number, last: number }>} the video bytes received at both ends
+ * Opens `?mode=watch` on `room` (its query may carry a token) and reads `created` and the list.
+ * @returns {Promise<Client & { id: string, list: { type: string, room: string, streams: { path: string, id: string }[] } }>}
  */
-export function videoGrows(page, from, { atLeastMs = 1000, timeout = 20_000 } = {}) {
-  return page.evaluate(
-    async ({ from, atLeastMs, timeout }) => {
-      const debug = window.namedStreams;
-      const mesh = () => (from === 'call' ? debug.call?.receive : debug.conference?.participants.get(from)?.mesh);
-      const videoBytes = async () => {
-        const [peer] = mesh()?.peers.values() ?? [];
-        let bytes = 0;
-        if (peer?.pc.connectionState === 'connected') {
-          (await peer.pc.getStats()).forEach((s) => {
-            if (s.type === 'inbound-rtp' && s.kind === 'video') bytes += s.bytesReceived;
-          });
-        }
-        return bytes;
-      };
-      const start = performance.now();
-      let first = null;
-      for (;;) {
-        const now = await videoBytes();
-        if (first === null && now > 0) first = { bytes: now, at: performance.now() };
-        if (first && now > first.bytes && performance.now() - first.at >= atLeastMs) return { first: first.bytes, last: now };
-        if (performance.now() - start > timeout) throw new Error(`video from ${from} did not grow in ${timeout} ms (${first?.bytes ?? 0} → ${now} bytes)`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    },
-    { from, atLeastMs, timeout },
-  );
+export async function watch(base, room) {
+  const client = await Client.open(base, room, 'watch');
+  const created = await client.next();
+  assert.equal(created?.data?.type, 'created', `first frame: ${JSON.stringify(created)}`);
+  client.id = created.data.id;
+  const list = await client.next();
+  assert.equal(list?.data?.type, 'streams', `second frame: ${JSON.stringify(list)}`);
+  client.list = list.data;
+  return client;
 }
 
-/** Closes the pages' browser contexts (a tab closing: its sockets close at once). */
-export async function closeAll(pages) {
-  await Promise.all(pages.filter((p) => !p.isClosed()).map((p) => p.context().close()));
+/** The next `live` or `ended` event's data. */
+export async function change(watcher, ms = 5000) {
+  const frame = await watcher.next((f) => f?.method === 'EVENT' && (f.data?.type === 'live' || f.data?.type === 'ended'), ms);
+  return frame.data;
+}
+
+/** Opens a watch that must be refused; resolves with its error code and close code. */
+export async function refusedWatch(base, room) {
+  const client = await Client.open(base, room, 'watch');
+  const frame = await client.next();
+  const closed = await client.closed;
+  assert.equal(frame?.code, 'failed', `expected an error frame, got ${JSON.stringify(frame)}`);
+  return { code: frame.reason.split(':')[0], close: closed.code };
+}
+
+/** Asserts that nothing arrives on any of `watchers` within `ms` (nor is left unread). */
+export async function assertNothingMore(watchers, ms = 300, what = 'nothing more') {
+  const list = Array.isArray(watchers) ? watchers : [watchers];
+  for (const [i, w] of list.entries()) {
+    assert.ok(await w.quiet(i === 0 ? ms : 0), `${what}: got ${JSON.stringify(w.frames)}`);
+  }
 }

@@ -36,7 +36,10 @@ export async function startServer(options = {}) {
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-20',
     // SQLite-backed, as wrangler.toml's migration declares: resume keeps members there.
-    durableObjects: { STREAMS: { className: 'StreamObject', useSQLite: true } },
+    durableObjects: {
+      STREAMS: { className: 'StreamObject', useSQLite: true },
+      ROOMS: { className: 'RoomObject', useSQLite: true },
+    },
     assets: { directory: path.join(root, 'public'), routerConfig: { has_user_worker: true } },
     bindings: options.bindings ?? {},
     ...(options.ratelimits ? { ratelimits: options.ratelimits } : {}),

@@ -158,6 +158,8 @@ pub struct Sim {
     pub counts: Counts,
     /// The outputs of the last engine call, in order.
     pub last: Vec<Output>,
+    /// Every [`Output::Presence`] so far, in order: (live, publisher, since).
+    pub presence: Vec<(bool, PeerId, u64)>,
     /// Where fresh ids, socket numbers and nonces come from.
     serial: u64,
 }
@@ -180,6 +182,7 @@ impl Sim {
             storage: Storage::default(),
             counts: Counts::default(),
             last: Vec::new(),
+            presence: Vec::new(),
             serial: 0,
         }
     }
@@ -446,6 +449,9 @@ impl Sim {
                 self.counts.forget += 1;
                 storage.records.remove(id.as_str());
                 storage.queued.retain(|(q, _), _| q != id.as_str());
+            }
+            Output::Presence { live, id, since } => {
+                self.presence.push((*live, id.clone(), *since));
             }
             Output::Alarm(at) => {
                 if at.is_some() {
