@@ -115,3 +115,17 @@ test('the landing page starts a call and a conference under fresh random names',
     await context.close();
   }
 });
+
+test('a conference link to a path that is no room here is refused by the server before the camera starts', async () => {
+  const context = await browser.newContext();
+  try {
+    const { page, seen } = await observe('?room=/streams/not-a-room&ice=none', context);
+    await waitForStatus(page, 'refused');
+    assert.equal(await page.evaluate(() => document.body.dataset.refusal), 'not-a-room');
+    assert.ok(await page.locator('#problem').isVisible());
+    assert.deepEqual(seen.sockets, [`ws://${server.url.host}/streams/not-a-room?mode=watch`]);
+    assert.equal(await page.locator('#tiles video').count(), 0);
+  } finally {
+    await context.close();
+  }
+});
