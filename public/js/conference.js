@@ -11,6 +11,13 @@ import { publishOwn } from './own-stream.js';
 /** Tries at a free name before giving up (a clash of 8 random hex digits is already rare). */
 const NAME_TRIES = 3;
 
+/**
+ * Every participant encodes its camera once per other participant (a mesh, no server in the
+ * media path), so a conference asks for less than a call: a handful of people stay within
+ * what one laptop can encode and upload.
+ */
+const MESH_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } };
+
 /** What the page says when the server refuses the watch, by the server's code. */
 const WATCH_REFUSALS = {
   'not-a-room': ['This is not a conference room', 'Conferences on this server live under the paths its operator chose, such as /rooms/<name>.'],
@@ -152,7 +159,7 @@ export async function start(link, ui) {
   });
   if (!(await watching)) return;
 
-  const local = await startCamera(ui, view);
+  const local = await startCamera(ui, view, MESH_VIDEO);
   if (!local || ended) {
     leave();
     return;

@@ -90,12 +90,13 @@ export function createRoomView(mode, link) {
  * there are none or permission was refused.
  * @param {PageKit} ui
  * @param {ReturnType<typeof createRoomView>} view
+ * @param {boolean | MediaTrackConstraints} [video] what to ask of the camera
  */
-export async function startCamera(ui, view) {
+export async function startCamera(ui, view, video = true) {
   ui.setView('room');
   ui.setStatus('starting', 'Starting camera…');
   try {
-    const local = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    const local = await navigator.mediaDevices.getUserMedia({ video, audio: true });
     view.attach('', 'You', local);
     return local;
   } catch (err) {

@@ -39,7 +39,7 @@ async function receivesExactly(who, others) {
       return JSON.stringify([...participants.keys()].sort()) === JSON.stringify(paths) && JSON.stringify(tiles) === JSON.stringify(['', ...paths]);
     },
     expected,
-    { timeout: 20_000 },
+    { timeout: 30_000 },
   );
   await Promise.all(expected.map((path) => videoGrows(who.page, path)));
 }

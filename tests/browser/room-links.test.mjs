@@ -100,6 +100,26 @@ test("a call's token goes to its own streams' sockets, and to nothing else", asy
   }
 });
 
+test("a conference's token goes to its watch and its streams' sockets, and to nothing else", async () => {
+  const token = 'page-token-91bd20';
+  const room = '/rooms/links-token';
+  const context = await browser.newContext();
+  try {
+    const { page, seen, url } = await observe(`?room=${encodeURIComponent(room)}&token=${token}&ice=none`, context);
+    await waitForStatus(page, 'waiting');
+    const mine = await page.evaluate(() => window.namedStreams.conference.mine);
+    const host = server.url.host;
+    assert.deepEqual(seen.sockets, [`ws://${host}${room}?mode=watch&token=${token}`, `ws://${host}${mine}?mode=publish&token=${token}`]);
+    for (const r of seen.requests.filter((r) => r.url !== url)) {
+      assert.equal(new URL(r.url).host, host);
+      assert.ok(!r.url.includes(token) && !r.headers.includes(token), `token sent with ${r.url}`);
+    }
+    assert.ok(!(await page.inputValue('#room-link')).includes(token));
+  } finally {
+    await context.close();
+  }
+});
+
 test('the landing page starts a call and a conference under fresh random names', async () => {
   const context = await browser.newContext();
   try {

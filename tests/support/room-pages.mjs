@@ -11,17 +11,23 @@
  * @param {string} from
  * @returns {Promise<{ first: number, last: number }>} the video bytes received at both ends
  */
-export function videoGrows(page, from, { atLeastMs = 1000, timeout = 20_000 } = {}) {
+export function videoGrows(page, from, { atLeastMs = 1000, timeout = 30_000 } = {}) {
   return page.evaluate(
     async ({ from, atLeastMs, timeout }) => {
       const debug = window.namedStreams;
       const mesh = () => (from === 'call' ? debug.call?.receive : debug.conference?.participants.get(from)?.mesh);
+      /** What a failure message shows: the connection's state and its inbound video. */
+      let seen = 'no connection';
       const videoBytes = async () => {
         const [peer] = mesh()?.peers.values() ?? [];
         let bytes = 0;
+        seen = peer ? peer.pc.connectionState : 'no connection';
         if (peer?.pc.connectionState === 'connected') {
           (await peer.pc.getStats()).forEach((s) => {
-            if (s.type === 'inbound-rtp' && s.kind === 'video') bytes += s.bytesReceived;
+            if (s.type === 'inbound-rtp' && s.kind === 'video') {
+              bytes += s.bytesReceived;
+              seen += `, ${s.framesReceived} frames received, ${s.framesDecoded} decoded, ${s.pliCount} PLIs, ${s.nackCount} NACKs, ${s.packetsLost} lost`;
+            }
           });
         }
         return bytes;
@@ -32,7 +38,7 @@ export function videoGrows(page, from, { atLeastMs = 1000, timeout = 20_000 } = 
         const now = await videoBytes();
         if (first === null && now > 0) first = { bytes: now, at: performance.now() };
         if (first && now > first.bytes && performance.now() - first.at >= atLeastMs) return { first: first.bytes, last: now };
-        if (performance.now() - start > timeout) throw new Error(`video from ${from} did not grow in ${timeout} ms (${first?.bytes ?? 0} → ${now} bytes)`);
+        if (performance.now() - start > timeout) throw new Error(`video from ${from} did not grow in ${timeout} ms (${first?.bytes ?? 0} → ${now} bytes; ${seen})`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     },
