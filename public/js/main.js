@@ -417,7 +417,11 @@ if (params.has('publish')) {
   const kind = params.has('call') ? 'call' : 'room';
   const path = streamPathParam(kind);
   const kit = { setView, setStatus, showProblem, watchConnection, clientOptions, configurationOverrides, debug };
-  if (path) import(kind === 'call' ? './call.js' : './conference.js').then((mode) => mode.start(path, kit));
+  if (path) {
+    import(kind === 'call' ? './call.js' : './conference.js')
+      .then((mode) => mode.start(path, kit))
+      .catch((err) => setStatus('error', `Something went wrong: ${err.message}`));
+  }
 } else {
   landing();
 }
