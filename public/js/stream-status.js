@@ -38,10 +38,14 @@ export async function fetchStreamStatus(path, { token, fetchImpl = fetch } = {})
   return match ? { ok: false, code: match[1], sentence: match[2] } : { ok: false, code: String(res.status), sentence: text.trim() };
 }
 
-/** "3 viewers", "1 viewer", "no viewers". */
+/** "3 viewers", "1 viewer", "no viewers". @param {number} n */
 const viewers = (n) => (n === 0 ? 'no viewers' : `${n} viewer${n === 1 ? '' : 's'}`);
 
-/** "5 minutes ago", "just now". */
+/**
+ * "5 minutes ago", "just now".
+ * @param {number} since
+ * @param {number} now
+ */
 function ago(since, now) {
   const minutes = Math.floor(Math.max(0, now - since) / 60_000);
   if (minutes < 1) return 'just now';
@@ -49,7 +53,12 @@ function ago(since, now) {
   return `${Math.floor(minutes / 60)} hours ago`;
 }
 
-/** What a person is told about an answer, for the landing page's check. */
+/**
+ * What a person is told about an answer, for the landing page's check.
+ * @param {StatusAnswer} answer
+ * @param {number} [now] ms since the epoch
+ * @returns {string}
+ */
 export function describeStatus(answer, now = Date.now()) {
   if (answer.ok) {
     const { live, subscribers, since } = answer.status;
