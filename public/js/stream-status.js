@@ -8,15 +8,19 @@
 
 /**
  * Asks the server about the stream at `path` (a stream path as the page normalized it). A token
- * goes in the `Authorization` header of this same-origin request, never into a URL.
+ * goes in the `Authorization` header of this request, never into a URL.
  * @param {string} path
- * @param {{ token?: string, fetchImpl?: typeof fetch }} [options]
+ * @param {{ token?: string, fetchImpl?: typeof fetch, server?: string | URL }} [options] `server`:
+ *   the service's origin, where this is not the page it served (Node.js, another site listed in
+ *   its `ICE_CORS_ORIGINS`)
  * @returns {Promise<StatusAnswer>}
  */
-export async function fetchStreamStatus(path, { token, fetchImpl = fetch } = {}) {
+export async function fetchStreamStatus(path, { token, fetchImpl = fetch, server } = {}) {
   let res;
   try {
-    res = await fetchImpl(`/api/streams${path}`, {
+    // The path goes under /api/streams/ whatever it holds, so it cannot name another host.
+    const url = server === undefined ? `/api/streams${path}` : new URL(`/api/streams${path}`, server);
+    res = await fetchImpl(url, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       cache: 'no-store',
     });

@@ -164,14 +164,14 @@ export class StreamClient extends EventTarget {
     this.nextMsgId = 1;
     /** @type {Map<number, { resolve: (configuration: IceConfiguration) => void, reject: (error: Error) => void, timer: ReturnType<typeof setTimeout> }>} */
     this.pending = new Map();
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    this.reconnectTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.reconnectTimer = null;
   }
 
   /** Opens the connection (and keeps it open, if `reconnect` is on). */
   connect() {
     this.closedByUser = false;
-    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reconnectTimer ?? undefined);
     if (this.state === 'idle' || this.state === 'closed') this.setState('connecting', { id: null });
     const resume = this.id !== null ? this.#resume : null;
     const resuming = resume !== null;
@@ -240,7 +240,7 @@ export class StreamClient extends EventTarget {
   /** Closes for good: no reconnect. */
   close(code = 1000, reason = '') {
     this.closedByUser = true;
-    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reconnectTimer ?? undefined);
     clearTimeout(this.#connectTimer);
     this.stopHeartbeat();
     this.#outbox = [];

@@ -4,14 +4,17 @@
  */
 /**
  * Asks the server about the stream at `path` (a stream path as the page normalized it). A token
- * goes in the `Authorization` header of this same-origin request, never into a URL.
+ * goes in the `Authorization` header of this request, never into a URL.
  * @param {string} path
- * @param {{ token?: string, fetchImpl?: typeof fetch }} [options]
+ * @param {{ token?: string, fetchImpl?: typeof fetch, server?: string | URL }} [options] `server`:
+ *   the service's origin, where this is not the page it served (Node.js, another site listed in
+ *   its `ICE_CORS_ORIGINS`)
  * @returns {Promise<StatusAnswer>}
  */
-export function fetchStreamStatus(path: string, { token, fetchImpl }?: {
+export function fetchStreamStatus(path: string, { token, fetchImpl, server }?: {
     token?: string;
     fetchImpl?: typeof fetch;
+    server?: string | URL;
 }): Promise<StatusAnswer>;
 /**
  * What a person is told about an answer, for the landing page's check.

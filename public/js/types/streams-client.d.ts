@@ -204,8 +204,8 @@ export class StreamClient extends EventTarget {
         reject: (error: Error) => void;
         timer: ReturnType<typeof setTimeout>;
     }>;
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    reconnectTimer: ReturnType<typeof setTimeout> | null;
     /** Opens the connection (and keeps it open, if `reconnect` is on). */
     connect(): this;
     /**
