@@ -39,6 +39,16 @@ import { normalizePath, streamUrl, isPermanentRefusal } from './streams-client.j
  * @typedef {'streams' | 'live' | 'ended' | 'error' | 'close'} RoomEventName
  */
 
+/**
+ * The `detail` of each event, by name (see {@link RoomEventName}).
+ * @typedef {object} RoomEvents
+ * @property {{ room: string, streams: RoomStream[], added: RoomStream[], removed: RoomStream[] }} streams
+ * @property {RoomStream} live
+ * @property {RoomStream} ended
+ * @property {{ code: string, message: string }} error
+ * @property {{ code: number, reason: string, willReconnect: boolean }} close
+ */
+
 /** Close code of `not-a-room`: the path is no room on this deployment; retrying cannot help. */
 export const NOT_A_ROOM_CLOSE = 4040;
 
@@ -155,6 +165,7 @@ export class RoomWatcher extends EventTarget {
         this.#startHeartbeat();
         break;
       case 'streams': {
+        /** @type {RoomStream[]} */
         const streams = Array.isArray(data.streams) ? data.streams.filter(isRoomStream) : [];
         const next = new Map(streams.map((s) => [s.path, s.id]));
         const removed = [...this.live].filter(([path, id]) => next.get(path) !== id).map(([path, id]) => ({ path, id }));
@@ -205,8 +216,21 @@ export class RoomWatcher extends EventTarget {
   }
 
   /**
-   * @param {RoomEventName} type
-   * @param {object} detail
+   * Calls `listener` with the `detail` of every `type` event.
+   * @template {RoomEventName} K
+   * @param {K} type
+   * @param {(detail: RoomEvents[K]) => void} listener
+   * @returns {this}
+   */
+  on(type, listener) {
+    this.addEventListener(type, (e) => listener(/** @type {CustomEvent<RoomEvents[K]>} */ (e).detail));
+    return this;
+  }
+
+  /**
+   * @template {RoomEventName} K
+   * @param {K} type
+   * @param {RoomEvents[K]} detail
    */
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
@@ -220,7 +244,8 @@ function isRoomStream(/** @type {any} */ value) {
 
 /**
  * Watches a room: an EventTarget with `streams`, `live`, `ended`, `error` and `close` events
- * and a `live` Map of what is live now. It reconnects after a drop and re-sends `streams`, so an
+ * (`on(type, (detail) => ...)` is typed by {@link RoomEvents}) and a `live` Map of what is live
+ * now. It reconnects after a drop and re-sends `streams`, so an
  * app that follows it converges to the truth.
  *
  *     const room = watchRoom('/rooms/team-42', { token, server });

@@ -1,9 +1,9 @@
-// The paths of calls and conferences (public/js/room-paths.js): a call or room link is checked by
+// The paths of calls and conferences (public/js/page/room-paths.js): a call or room link is checked by
 // the same rules as a stream link, the streams derived from it stay under it, and a path from a
 // room's events is joined only if it is a participant directly under the room.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { basePath, callSlots, otherSlot, participantPath, isParticipant } from '../../public/js/room-paths.js';
+import { basePath, callSlots, otherSlot, participantPath, isParticipant } from '../../public/js/page/room-paths.js';
 import { StreamPathError } from '../../public/js/streams-client.js';
 
 const refused = (input, code = 'invalid-path') =>

@@ -2,8 +2,8 @@
 // camera on a stream of its own directly under the room (a random name), watches the room
 // (docs/PROTOCOL.md, "Rooms") and subscribes to every other participant's stream while it is
 // live: tiles come and go as people join and leave.
-import { connect, watchRoom } from './streams-client.js';
-import { createMesh } from './peer.js';
+import { connect, StreamPathError, watchRoom } from '../streams-client.js';
+import { createMesh } from '../peer.js';
 import { basePath, isParticipant, participantPath } from './room-paths.js';
 import { createRoomView, refuseLink, startCamera, wireRoomControls } from './room-view.js';
 import { publishOwn } from './own-stream.js';
@@ -18,7 +18,10 @@ const NAME_TRIES = 3;
  */
 const MESH_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } };
 
-/** What the page says when the server refuses the watch, by the server's code. */
+/**
+ * What the page says when the server refuses the watch, by the server's code.
+ * @type {Record<string, [string, string]>}
+ */
 const WATCH_REFUSALS = {
   'not-a-room': ['This is not a conference room', 'Conferences on this server live under the paths its operator chose, such as /rooms/<name>.'],
   'room-full': ['This conference is full', 'It has as many people as the server allows: try again later.'],
@@ -27,7 +30,7 @@ const WATCH_REFUSALS = {
 /**
  * @typedef {object} Participant
  * @property {string} id the publisher's id, as the room named it
- * @property {import('./streams-client.js').StreamClient} client subscribed to its stream
+ * @property {import('../streams-client.js').StreamClient} client subscribed to its stream
  * @property {ReturnType<typeof createMesh>} mesh receives its media
  */
 
@@ -37,11 +40,12 @@ const WATCH_REFUSALS = {
  * @param {import('./room-view.js').PageKit} ui
  */
 export async function start(link, ui) {
+  /** @type {string} */
   let room;
   try {
     room = basePath(link);
   } catch (err) {
-    if (!err?.code) throw err;
+    if (!(err instanceof StreamPathError)) throw err;
     refuseLink(ui, err);
     return;
   }
@@ -64,6 +68,7 @@ export async function start(link, ui) {
   ui.debug.conference = state;
   let ended = false;
 
+  /** @param {string} path */
   const label = (path) => {
     const name = path.slice(room.length + 1);
     try {
@@ -81,7 +86,11 @@ export async function start(link, ui) {
     else ui.setStatus('waiting', 'Waiting for others to join…');
   }
 
-  /** Subscribes to a participant's stream: its media goes on its tile. */
+  /**
+   * Subscribes to a participant's stream: its media goes on its tile.
+   * @param {string} path
+   * @param {string} id its publisher's id
+   */
   function add(path, id) {
     if (ended || path === state.mine || !isParticipant(room, path)) return;
     const known = state.participants.get(path);
@@ -104,6 +113,7 @@ export async function start(link, ui) {
     updateStatus();
   }
 
+  /** @param {string} path */
   function remove(path) {
     const participant = state.participants.get(path);
     if (!participant) return;
@@ -114,7 +124,10 @@ export async function start(link, ui) {
     updateStatus();
   }
 
-  /** Makes the tiles what the room says is live: after each (re)connect of the watch. */
+  /**
+   * Makes the tiles what the room says is live: after each (re)connect of the watch.
+   * @param {import('../room-client.js').RoomStream[]} streams
+   */
   function reconcile(streams) {
     const live = new Map(streams.map((s) => [s.path, s.id]));
     for (const path of [...state.participants.keys()]) if (!live.has(path)) remove(path);
@@ -132,24 +145,25 @@ export async function start(link, ui) {
   // Watch first: a path that is no room here is refused before the camera is asked for.
   const watcher = watchRoom(room, { token: ui.clientOptions().token });
   state.watcher = watcher;
-  watcher.addEventListener('live', (e) => add(e.detail.path, e.detail.id));
-  watcher.addEventListener('ended', (e) => {
-    if (state.participants.get(e.detail.path)?.id === e.detail.id) remove(e.detail.path);
+  watcher.on('live', ({ path, id }) => add(path, id));
+  watcher.on('ended', ({ path, id }) => {
+    if (state.participants.get(path)?.id === id) remove(path);
   });
+  /** @type {Promise<boolean>} whether the room is watched (false: refused, and said so) */
   const watching = new Promise((resolve) => {
-    watcher.addEventListener('streams', (e) => {
-      reconcile(e.detail.streams);
+    watcher.on('streams', ({ streams }) => {
+      reconcile(streams);
       resolve(true);
     });
     /** @type {{ code: string, message: string } | null} */
     let refusal = null;
-    watcher.addEventListener('error', (e) => {
-      refusal = e.detail;
+    watcher.on('error', (detail) => {
+      refusal = detail;
     });
-    watcher.addEventListener('close', (e) => {
-      if (e.detail.willReconnect || ended) return;
+    watcher.on('close', (detail) => {
+      if (detail.willReconnect || ended) return;
       leave();
-      const code = refusal?.code ?? String(e.detail.code);
+      const code = refusal?.code ?? String(detail.code);
       const [title, advice] = WATCH_REFUSALS[code] ?? ['The server refused to show who is in this conference', 'Check the link, or ask for a new one.'];
       document.body.dataset.refusal = code;
       ui.setStatus('refused', title);
@@ -159,11 +173,13 @@ export async function start(link, ui) {
   });
   if (!(await watching)) return;
 
-  const local = await startCamera(ui, view, MESH_VIDEO);
-  if (!local || ended) {
+  const camera = await startCamera(ui, view, MESH_VIDEO);
+  if (!camera || ended) {
     leave();
     return;
   }
+  // Named again once known to be there: the functions below are hoisted above the check.
+  const local = camera;
   wireRoomControls(local, leave);
 
   /** Publishes under a fresh name; again under another if it was taken (now or later). */

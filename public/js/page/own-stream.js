@@ -1,15 +1,15 @@
 // Publishing your own stream in a call or a conference. The server's single-publisher rule is
 // the arbiter: a path somebody already publishes on is refused (`publisher-exists`), and the
 // caller tries another. Nothing is asked first, so two people arriving at once cannot both win.
-import { connect } from './streams-client.js';
-import { createMesh } from './peer.js';
+import { connect } from '../streams-client.js';
+import { createMesh } from '../peer.js';
 
 /**
  * @typedef {object} OwnStream
  * @property {'published' | 'taken' | 'refused'} outcome `taken`: somebody else publishes there
  *   (all is closed again); `refused`: a refusal retrying cannot fix, which the page has shown
  * @property {string} path
- * @property {import('./streams-client.js').StreamClient} client
+ * @property {import('../streams-client.js').StreamClient} client
  * @property {ReturnType<typeof createMesh>} mesh sends `local` to everyone subscribed to `path`
  */
 
@@ -35,6 +35,7 @@ export function publishOwn(path, local, ui, { onTaken = () => {}, onSubscribers 
   let settled = false;
   let taken = false;
   return new Promise((resolve) => {
+    /** @param {OwnStream['outcome']} outcome */
     const settle = (outcome) => {
       if (settled) return;
       settled = true;

@@ -1,7 +1,7 @@
 // The stream paths of calls and conferences, derived from the one path in the page's link.
 // Everything here is checked with the same rules as any stream path (normalizePath), so a call
 // or room link can no more name another host than a stream link can.
-import { normalizePath, StreamPathError } from './streams-client.js';
+import { normalizePath, StreamPathError } from '../streams-client.js';
 
 /** How long a participant's own name in a room is: 8 hex digits, 4 billion names per room. */
 const PARTICIPANT_NAME_LENGTH = 8;
@@ -25,12 +25,19 @@ export function basePath(input) {
   return path;
 }
 
-/** The two streams of a two-party call: whoever publishes first on `/1` has it, the other `/2`. */
+/**
+ * The two streams of a two-party call: whoever publishes first on `/1` has it, the other `/2`.
+ * @param {string} call
+ */
 export function callSlots(call) {
   return [`${call}/1`, `${call}/2`];
 }
 
-/** The other party's stream in a call. */
+/**
+ * The other party's stream in a call.
+ * @param {string} call
+ * @param {string} mine
+ */
 export function otherSlot(call, mine) {
   const [first, second] = callSlots(call);
   return mine === first ? second : first;

@@ -1,8 +1,8 @@
 // `?call=/calls/<name>`: a two-party call built from two named streams. Each side publishes its
 // camera on one of `<name>/1` and `<name>/2` (whichever the single-publisher rule gives it,
 // `/1` first) and subscribes to the other. A third person finds both taken: the call is full.
-import { connect } from './streams-client.js';
-import { createMesh } from './peer.js';
+import { connect, StreamPathError } from '../streams-client.js';
+import { createMesh } from '../peer.js';
 import { basePath, callSlots, otherSlot } from './room-paths.js';
 import { createRoomView, refuseLink, startCamera, wireRoomControls } from './room-view.js';
 import { publishOwn } from './own-stream.js';
@@ -15,17 +15,20 @@ const OTHER = 'other';
  * @param {import('./room-view.js').PageKit} ui
  */
 export async function start(link, ui) {
+  /** @type {string} */
   let call;
   try {
     call = basePath(link);
   } catch (err) {
-    if (!err?.code) throw err;
+    if (!(err instanceof StreamPathError)) throw err;
     refuseLink(ui, err);
     return;
   }
   const view = createRoomView('call', `${location.origin}/?call=${encodeURIComponent(call)}`);
-  const local = await startCamera(ui, view);
-  if (!local) return;
+  const camera = await startCamera(ui, view);
+  if (!camera) return;
+  // Named again once known to be there: the functions below are hoisted above the check.
+  const local = camera;
 
   /** State the tests read: `window.namedStreams.call`. */
   const state = {
@@ -36,7 +39,7 @@ export async function start(link, ui) {
     own: null,
     /** @type {ReturnType<typeof createMesh> | null} receives the other side's stream */
     receive: null,
-    /** @type {import('./streams-client.js').StreamClient | null} */
+    /** @type {import('../streams-client.js').StreamClient | null} */
     other: null,
   };
   ui.debug.call = state;
@@ -76,6 +79,7 @@ export async function start(link, ui) {
     join();
   }
 
+  /** @param {string} path the other side's stream */
   function listenTo(path) {
     ui.setStatus('waiting', 'Waiting for the other person to join…');
     const client = connect(path, 'subscribe', ui.clientOptions());

@@ -2,19 +2,22 @@
 // buttons as in the publisher view, a Leave button and the link to share. No signaling here.
 
 /**
- * What main.js lends the call and conference modules, so they show status and refusals the way
- * the rest of the page does.
+ * What main.js lends the call and conference modules (page/common.js's helpers), so they show
+ * status and refusals the way the rest of the page does.
  * @typedef {object} PageKit
- * @property {(view: string) => void} setView
- * @property {(status: string, text: string) => void} setStatus
- * @property {(title: string, text: string, advice: string) => void} showProblem
- * @property {(client: any, mode: string, hooks?: { onRefused?: () => void, onFreshJoin?: () => void }) => void} watchConnection
- * @property {() => { heartbeatMs: number, token?: string }} clientOptions
- * @property {() => Partial<RTCConfiguration>} configurationOverrides
- * @property {Record<string, any>} debug
+ * @property {typeof import('./common.js').setView} setView
+ * @property {typeof import('./common.js').setStatus} setStatus
+ * @property {typeof import('./common.js').showProblem} showProblem
+ * @property {typeof import('./common.js').watchConnection} watchConnection
+ * @property {typeof import('./common.js').clientOptions} clientOptions
+ * @property {typeof import('./common.js').configurationOverrides} configurationOverrides
+ * @property {Record<string, unknown>} debug state the tests read (`window.namedStreams`)
  */
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+import { $ } from './common.js';
+
+/** Numbers the tiles' captions, for ids that stay unique as tiles come and go. */
+let captions = 0;
 
 /**
  * A tile per participant, keyed by whatever the caller uses (a stream path).
@@ -29,12 +32,17 @@ export function createRoomView(mode, link) {
   const linkInput = /** @type {HTMLInputElement} */ ($('room-link'));
   linkInput.value = link;
   $('room-link-label').textContent = mode === 'call' ? 'Link to this call (for one other person)' : 'Link to this conference';
+  $('room-title').textContent = mode === 'call' ? 'Call' : 'Conference';
 
   const count = () => {
     document.body.dataset.participants = String(tiles.size - (tiles.has('') ? 1 : 0));
   };
 
-  /** Adds (or relabels) the tile of `key`; '' is yours. */
+  /**
+   * Adds (or relabels) the tile of `key`; '' is yours.
+   * @param {string} key
+   * @param {string} label
+   */
   function show(key, label) {
     let entry = tiles.get(key);
     if (!entry) {
@@ -46,6 +54,9 @@ export function createRoomView(mode, link) {
       video.playsInline = true;
       if (key === '') video.muted = true;
       const caption = document.createElement('figcaption');
+      // Screen readers name the video by its caption (the person's name, or "You").
+      caption.id = `tile-caption-${++captions}`;
+      video.setAttribute('aria-labelledby', caption.id);
       tile.append(video, caption);
       if (key === '') grid.prepend(tile);
       else grid.append(tile);
@@ -61,7 +72,12 @@ export function createRoomView(mode, link) {
   return {
     tiles,
     show,
-    /** Puts `stream` on the tile of `key` (once per stream: ontrack fires once per track). */
+    /**
+     * Puts `stream` on the tile of `key` (once per stream: ontrack fires once per track).
+     * @param {string} key
+     * @param {string} label
+     * @param {MediaStream} stream
+     */
     attach(key, label, stream) {
       const { video } = show(key, label);
       if (video.srcObject === stream) return;
@@ -72,11 +88,15 @@ export function createRoomView(mode, link) {
         video.play().catch(() => {});
       });
     },
-    /** Empties the tile of `key` but keeps it (the other side of a call left, may come back). */
+    /**
+     * Empties the tile of `key` but keeps it (the other side of a call left, may come back).
+     * @param {string} key
+     */
     detach(key) {
       const entry = tiles.get(key);
       if (entry) entry.video.srcObject = null;
     },
+    /** @param {string} key */
     remove(key) {
       tiles.get(key)?.tile.remove();
       tiles.delete(key);
@@ -100,7 +120,7 @@ export async function startCamera(ui, view, video = true) {
     view.attach('', 'You', local);
     return local;
   } catch (err) {
-    ui.setStatus('error', `No camera or microphone: ${err.message}`);
+    ui.setStatus('error', `No camera or microphone: ${err instanceof Error ? err.message : String(err)}`);
     return null;
   }
 }
@@ -114,6 +134,7 @@ export async function startCamera(ui, view, video = true) {
 export function wireRoomControls(local, leave) {
   const [audio] = local.getAudioTracks();
   const [camera] = local.getVideoTracks();
+  /** @type {(button: HTMLElement, on: boolean, label: string) => void} */
   const toggle = (button, on, label) => {
     button.setAttribute('aria-pressed', String(on));
     button.textContent = label;
