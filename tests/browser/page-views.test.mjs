@@ -159,20 +159,25 @@ test('every control is reachable by keyboard, with a visible focus and a name', 
   const path = '/browser/keyboard';
   const publisher = await openPage(browser, server, `?publish=${path}&ice=none`);
   const viewer = await openPage(browser, server, `?subscribe=${path}&ice=none`);
+  const caller = await openPage(browser, server, `?call=${encodeURIComponent('/calls/keyboard')}&ice=none`);
   try {
-    const landed = await tabThrough(landing, 6);
-    for (const id of ['create', 'join-path', 'check']) assert.ok(landed.some((f) => f.id === id), `${id} is reachable: ${JSON.stringify(landed)}`);
+    const landed = await tabThrough(landing, 8);
+    for (const id of ['create', 'start-call', 'start-conference', 'join-path', 'check']) assert.ok(landed.some((f) => f.id === id), `${id} is reachable: ${JSON.stringify(landed)}`);
     await waitForStatus(publisher, 'live');
     const published = await tabThrough(publisher, 8);
     for (const id of ['mute', 'camera', 'screen', 'share-link', 'copy']) assert.ok(published.some((f) => f.id === id), `${id} is reachable: ${JSON.stringify(published)}`);
     await waitForMedia(viewer);
     const watched = await tabThrough(viewer, 4);
     for (const id of ['sound', 'fullscreen']) assert.ok(watched.some((f) => f.id === id), `${id} is reachable: ${JSON.stringify(watched)}`);
-    for (const focus of [...landed, ...published, ...watched].filter((f) => f.id !== 'body')) {
+    // The call and conference view (one person waiting in a call shows all of its controls).
+    await waitForStatus(caller, 'waiting');
+    const called = await tabThrough(caller, 6);
+    for (const id of ['room-mute', 'room-camera', 'room-leave', 'room-link']) assert.ok(called.some((f) => f.id === id), `${id} is reachable: ${JSON.stringify(called)}`);
+    for (const focus of [...landed, ...published, ...watched, ...called].filter((f) => f.id !== 'body')) {
       assert.ok(focus.visible, `${focus.id} shows its focus`);
       if (focus.id !== 'a') assert.notEqual(focus.name, '', `${focus.id} has a name`);
     }
   } finally {
-    for (const page of [landing, publisher, viewer]) await page.context().close();
+    for (const page of [landing, publisher, viewer, caller]) await page.context().close();
   }
 });

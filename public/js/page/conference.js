@@ -7,6 +7,7 @@ import { createMesh } from '../peer.js';
 import { basePath, isParticipant, participantPath } from './room-paths.js';
 import { createRoomView, refuseLink, startCamera, wireRoomControls } from './room-view.js';
 import { publishOwn } from './own-stream.js';
+import { MESSAGE_CODES, refusalMessage } from './messages.js';
 
 /** Tries at a free name before giving up (a clash of 8 random hex digits is already rare). */
 const NAME_TRIES = 3;
@@ -18,14 +19,6 @@ const NAME_TRIES = 3;
  */
 const MESH_VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } };
 
-/**
- * What the page says when the server refuses the watch, by the server's code.
- * @type {Record<string, [string, string]>}
- */
-const WATCH_REFUSALS = {
-  'not-a-room': ['This is not a conference room', 'Conferences on this server live under the paths its operator chose, such as /rooms/<name>.'],
-  'room-full': ['This conference is full', 'It has as many people as the server allows: try again later.'],
-};
 
 /**
  * @typedef {object} Participant
@@ -164,7 +157,10 @@ export async function start(link, ui) {
       if (detail.willReconnect || ended) return;
       leave();
       const code = refusal?.code ?? String(detail.code);
-      const [title, advice] = WATCH_REFUSALS[code] ?? ['The server refused to show who is in this conference', 'Check the link, or ask for a new one.'];
+      // The watch follows the rules of subscribing under the room: its refusals are the page's.
+      const { title, advice } = MESSAGE_CODES.includes(code)
+        ? refusalMessage(code, 'subscribe')
+        : { title: 'The server refused to show who is in this conference', advice: 'Check the link, or ask for a new one.' };
       document.body.dataset.refusal = code;
       ui.setStatus('refused', title);
       ui.showProblem(title, refusal?.message ?? '', advice);
