@@ -451,3 +451,4 @@ export type StreamEvents = {
  *   silent); `resuming` when the next attempt resumes.
  */
 export type StreamEventName = "state" | "open" | "created" | "resumed" | "subscribed" | "unsubscribed" | "published" | "unpublished" | "notify" | "error" | "close";
+export { watchRoom, RoomWatcher, NOT_A_ROOM_CLOSE } from "./room-client.js";
