@@ -89,8 +89,10 @@ export function outboxPut(storage, report, outbox) {
   storage.sql.exec("CREATE TABLE IF NOT EXISTS room_outbox (k TEXT PRIMARY KEY, report TEXT NOT NULL, outbox TEXT NOT NULL)");
   storage.sql.exec("INSERT OR REPLACE INTO room_outbox (k, report, outbox) VALUES ('report', ?, ?)", report, outbox);
 }
+// Deletes the report if it is still the one waiting; true when nothing waits any more.
 export function outboxAcked(storage, report) {
   storage.sql.exec("DELETE FROM room_outbox WHERE k = 'report' AND report = ?", report);
+  return storage.sql.exec("SELECT k FROM room_outbox").toArray().length === 0;
 }
 // A room's list (src/room.rs): one row per stream path it heard of.
 export function roomLoad(storage) {
@@ -138,7 +140,7 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = outboxPut)]
     pub fn outbox_put(storage: &JsValue, report: &str, outbox: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(catch, js_name = outboxAcked)]
-    pub fn outbox_acked(storage: &JsValue, report: &str) -> Result<(), JsValue>;
+    pub fn outbox_acked(storage: &JsValue, report: &str) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_name = roomLoad)]
     pub fn room_load(storage: &JsValue) -> Result<String, JsValue>;
     #[wasm_bindgen(catch, js_name = roomStore)]

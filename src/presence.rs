@@ -55,8 +55,9 @@ pub struct Presence {
     path: Option<String>,
     /// The unacknowledged report, its attempts and when it is sent again.
     outbox: Option<Outbox>,
-    /// The engine's alarm, as it last asked.
-    engine_alarm: Option<u64>,
+    /// The engine's alarm, as it last asked; shared with the sends in flight, so that an
+    /// acknowledgement can put the alarm back to it rather than wake the object for nothing.
+    engine_alarm: Rc<Cell<Option<u64>>>,
 }
 
 impl Presence {
@@ -75,13 +76,13 @@ impl Presence {
             settings: Rc::clone(settings),
             path,
             outbox: outbox.and_then(|json| serde_json::from_str(&json).ok()),
-            engine_alarm: None,
+            engine_alarm: Rc::new(Cell::new(None)),
         })
     }
 
     /// The engine asked for its alarm: arm the earlier of it and a retry.
     pub fn engine_alarm(&mut self, at: Option<u64>) -> Result<()> {
-        self.engine_alarm = at;
+        self.engine_alarm.set(at);
         self.arm()
     }
 
@@ -110,9 +111,7 @@ impl Presence {
             return self.arm();
         }
         // The acknowledgement of an earlier send may have deleted it meanwhile.
-        self.outbox = glue::outbox_peek(&self.storage)
-            .map_err(Error::from)?
-            .and_then(|json| serde_json::from_str(&json).ok());
+        self.outbox = self.stored_outbox()?;
         match self.outbox.clone() {
             Some(mut outbox) if outbox.retry_at <= now => {
                 outbox.attempts = outbox.attempts.saturating_add(1);
@@ -124,6 +123,12 @@ impl Presence {
             }
             _ => self.arm(),
         }
+    }
+
+    fn stored_outbox(&self) -> Result<Option<Outbox>> {
+        Ok(glue::outbox_peek(&self.storage)
+            .map_err(Error::from)?
+            .and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     /// Writes the outbox, arms the alarm for its retry, then sends it.
@@ -138,9 +143,13 @@ impl Presence {
         self.send(report, body)
     }
 
-    fn arm(&self) -> Result<()> {
+    fn arm(&mut self) -> Result<()> {
+        if self.outbox.is_some() {
+            // An acknowledgement may have deleted it since.
+            self.outbox = self.stored_outbox()?;
+        }
         let retry = self.outbox.as_ref().map(|o| o.retry_at);
-        let at = match (self.engine_alarm, retry) {
+        let at = match (self.engine_alarm.get(), retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -163,6 +172,7 @@ impl Presence {
         });
         let env = self.env.clone();
         let storage = self.storage.clone();
+        let engine_alarm = Rc::clone(&self.engine_alarm);
         let sending = async move {
             let acked = if drop {
                 Err(Error::RustError("dropped for a test".into()))
@@ -171,7 +181,11 @@ impl Presence {
             };
             match acked {
                 Ok(true) => {
-                    let _ = glue::outbox_acked(&storage, &body);
+                    // Nothing left to resend: the alarm is the engine's again.
+                    if glue::outbox_acked(&storage, &body) == Ok(true) {
+                        let at = engine_alarm.get().map(|t| t as f64);
+                        let _ = glue::set_alarm(&storage, at);
+                    }
                 }
                 Ok(false) => log::info("room-report-unlisted")
                     .str("stream", &report.path)

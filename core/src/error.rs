@@ -129,7 +129,7 @@ error_codes! {
     Flooding = "flooding", 429, 4022, "frames kept arriving faster than the limit; closing";
     /// `mode` is missing or is neither `publish` nor `subscribe`.
     InvalidMode = "invalid-mode", 400, GENERIC_CLOSE,
-        "add ?mode=publish or ?mode=subscribe (or ?mode=watch on a room) to the URL";
+        "add ?mode=publish or ?mode=subscribe to the URL";
     /// A stream path was requested without a WebSocket upgrade.
     UpgradeRequired = "upgrade-required", 426, GENERIC_CLOSE,
         "stream paths take WebSocket connections only";

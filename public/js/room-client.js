@@ -167,6 +167,7 @@ export class RoomWatcher extends EventTarget {
       case 'streams': {
         /** @type {RoomStream[]} */
         const streams = Array.isArray(data.streams) ? data.streams.filter(isRoomStream) : [];
+        /** @type {Map<string, string>} */
         const next = new Map(streams.map((s) => [s.path, s.id]));
         const removed = [...this.live].filter(([path, id]) => next.get(path) !== id).map(([path, id]) => ({ path, id }));
         const added = streams.filter((s) => this.live.get(s.path) !== s.id);

@@ -32,7 +32,8 @@ test('a method other than GET gets 405', async () => {
 });
 
 test('an upgrade without a valid mode gets 400 with the reason', async () => {
-  for (const path of ['/streams/1', '/streams/1?mode=', '/streams/1?mode=watch']) {
+  // `watch` is a mode (rooms); `listen` is not.
+  for (const path of ['/streams/1', '/streams/1?mode=', '/streams/1?mode=listen', '/streams/1?mode=Watch']) {
     const { status, body, socket } = await rawUpgrade(server.url, path);
     socket.destroy();
     assert.equal(status, 400, path);
