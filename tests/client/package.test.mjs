@@ -141,6 +141,8 @@ import { watchRoom, type RoomWatcher } from 'named-streams-client';
 export const room: RoomWatcher = watchRoom('/rooms/team', { server: 'https://streams.example.com' });
 room.on('live', ({ path, id }) => console.log(path.toUpperCase(), id.length));
 room.on('streams', ({ streams }) => console.log(streams.map((s) => s.path)));
+import { NOT_A_ROOM_CLOSE } from 'named-streams-client/room-client.js';
+console.log(NOT_A_ROOM_CLOSE + 1);
 `,
   );
   await writeFile(
