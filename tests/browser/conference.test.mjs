@@ -98,3 +98,25 @@ test('mute and camera buttons switch off your own tracks on the connections to t
     await closeAll(pages);
   }
 });
+
+test('a full room (MAX_ROOM_WATCHERS) is said while the page keeps trying, and joined when a place frees', async () => {
+  const small = await startServer({ bindings: { MAX_ROOM_WATCHERS: '1' } });
+  const room = freshRoom();
+  const pages = [];
+  try {
+    const first = await openPage(browser, small, `?room=${encodeURIComponent(room)}&ice=none`);
+    pages.push(first);
+    await first.waitForFunction(() => window.namedStreams.conference?.own?.outcome === 'published');
+    const second = await openPage(browser, small, `?room=${encodeURIComponent(room)}&ice=none`);
+    pages.push(second);
+    await second.waitForFunction(() => document.body.dataset.refusal === 'room-full');
+    assert.equal(await second.evaluate(() => document.body.dataset.status), 'reconnecting');
+    assert.match(await second.innerText('#status'), /keeps trying/);
+    await first.context().close();
+    await second.waitForFunction(() => window.namedStreams.conference?.own?.outcome === 'published', null, { timeout: 30_000 });
+    assert.equal(await second.evaluate(() => document.body.dataset.refusal), undefined);
+  } finally {
+    await closeAll(pages);
+    await small.stop();
+  }
+});

@@ -145,6 +145,7 @@ export async function start(link, ui) {
   /** @type {Promise<boolean>} whether the room is watched (false: refused, and said so) */
   const watching = new Promise((resolve) => {
     watcher.on('streams', ({ streams }) => {
+      delete document.body.dataset.refusal;
       reconcile(streams);
       resolve(true);
     });
@@ -154,7 +155,17 @@ export async function start(link, ui) {
       refusal = detail;
     });
     watcher.on('close', (detail) => {
-      if (detail.willReconnect || ended) return;
+      if (ended) return;
+      if (detail.willReconnect) {
+        // A refusal the watcher retries (a full room): say what it is while it does.
+        if (refusal && MESSAGE_CODES.includes(refusal.code)) {
+          const { title, advice } = refusalMessage(refusal.code, 'subscribe');
+          document.body.dataset.refusal = refusal.code;
+          ui.setStatus('reconnecting', `${title}. ${advice}`);
+        }
+        refusal = null;
+        return;
+      }
       leave();
       const code = refusal?.code ?? String(detail.code);
       // The watch follows the rules of subscribing under the room: its refusals are the page's.
