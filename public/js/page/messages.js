@@ -41,6 +41,9 @@ const MESSAGES = {
   replaced: ['This stream was opened again in another tab or window; this one stopped', 'Close this tab, or reload it to take the stream back.'],
   'heartbeat-timeout': ['The server stopped hearing from this page', 'The page reconnects by itself.'],
   internal: ['The server had a problem', 'The page tries again; reload if it keeps failing.'],
+  // Rooms (calls and conferences): the page watches a room to learn who is live.
+  'not-a-room': ['This link does not name a call or a conference here', 'Check the link you were given, or start a new one.'],
+  'room-full': ['This conference has as many participants as it accepts', 'The page keeps trying and joins when someone leaves.'],
   'publisher-left': ['The publisher left', 'This page waits and shows the stream again when they come back.'],
   'waiting-for-publisher': ['Waiting for the publisher', 'Nobody is publishing on this stream yet: the video starts when someone does.'],
 };
