@@ -106,6 +106,9 @@ pub struct Remote {
 /// What a stream stores about its SFU use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuState {
+    /// The stream's key, which tickets are bound to (the router tells the object).
+    #[serde(default)]
+    pub key: String,
     /// The stream uses the SFU.
     pub active: bool,
     pub publication: Option<Publication>,
@@ -149,18 +152,28 @@ pub struct Pull {
 #[derive(Clone, Debug)]
 pub struct Sfu {
     settings: SfuSettings,
-    /// The stream's key, which tickets are bound to.
-    key: String,
     pub state: SfuState,
 }
 
 impl Sfu {
-    pub fn new(settings: SfuSettings, key: &str, state: SfuState) -> Self {
-        Self {
-            settings,
-            key: key.to_owned(),
-            state,
+    pub fn new(settings: SfuSettings, state: SfuState) -> Self {
+        Self { settings, state }
+    }
+
+    /// The stream's key, as the router names it.
+    pub fn set_key(&mut self, key: &str) {
+        if self.state.key != key {
+            self.state.key = key.to_owned();
         }
+    }
+
+    /// Back to a mesh with nothing recorded (the stream emptied).
+    fn reset(&mut self) {
+        let key = std::mem::take(&mut self.state.key);
+        self.state = SfuState {
+            key,
+            ..SfuState::default()
+        };
     }
 
     pub fn settings(&self) -> &SfuSettings {
@@ -178,7 +191,12 @@ impl Sfu {
         else {
             return String::new();
         };
-        for part in ["named-streams sfu ticket", &self.key, id, holder.as_str()] {
+        for part in [
+            "named-streams sfu ticket",
+            &self.state.key,
+            id,
+            holder.as_str(),
+        ] {
             mac.update(part.as_bytes());
             mac.update(&[0]);
         }
@@ -286,7 +304,7 @@ impl Sfu {
             }
         }
         if self.empty(stream) {
-            self.state = SfuState::default();
+            self.reset();
             return out;
         }
         let switch = match self.settings.mode {
@@ -573,7 +591,7 @@ impl Sfu {
             Vec::new()
         };
         if self.empty(stream) {
-            self.state = SfuState::default();
+            self.reset();
         }
         (Some(remote), out)
     }
@@ -652,7 +670,7 @@ impl Sfu {
     pub fn whep_end(&mut self, stream: &Stream, id: &PeerId) -> Option<Remote> {
         let remote = self.state.whep.remove(id.as_str());
         if self.empty(stream) {
-            self.state = SfuState::default();
+            self.reset();
         }
         remote
     }
@@ -689,4 +707,154 @@ fn succeeded(response: Option<&TracksResponse>, offer: &[Media]) -> Vec<Track> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Which SFU door a request knocks on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Door {
+    /// The Connection API proxy, `/api/sfu/`.
+    Proxy,
+    /// WHIP ingest, `/api/whip/`.
+    Whip,
+    /// WHEP playback, `/api/whep/`.
+    Whep,
+}
+
+/// A proxy operation, named by the path's tail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyOp {
+    NewSession,
+    TracksNew,
+    Renegotiate,
+    TracksClose,
+}
+
+impl ProxyOp {
+    /// The method the Connection API takes for it.
+    pub fn method(self) -> &'static str {
+        match self {
+            ProxyOp::NewSession | ProxyOp::TracksNew => "POST",
+            ProxyOp::Renegotiate | ProxyOp::TracksClose => "PUT",
+        }
+    }
+}
+
+/// An SFU request's path, read: the door, the stream path (with its leading `/`), and what the
+/// tail names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuRoute {
+    pub door: Door,
+    pub stream: String,
+    /// Proxy: the operation.
+    pub op: Option<ProxyOp>,
+    /// Proxy: the SFU session in the path; WHIP/WHEP: the resource id of a session URL.
+    pub session: Option<String>,
+}
+
+/// The prefix of each door.
+pub const PROXY_PREFIX: &str = "/api/sfu";
+pub const WHIP_PREFIX: &str = "/api/whip";
+pub const WHEP_PREFIX: &str = "/api/whep";
+
+/// Reads an SFU path, or `None` when `path` is under none of the doors. The tail is read from
+/// the end, so a stream path may itself contain `/sessions/`. For WHIP and WHEP, `POST` names a
+/// stream and every other method a session URL (`<stream>/sessions/<resource id>`). Whether the
+/// stream path is valid is the admission's business; the tail must be well formed here
+/// (`Err(())`: under a door, but no endpoint).
+pub fn route(method: &str, path: &str) -> Option<Result<SfuRoute, ()>> {
+    let (door, rest) = [
+        (Door::Proxy, PROXY_PREFIX),
+        (Door::Whip, WHIP_PREFIX),
+        (Door::Whep, WHEP_PREFIX),
+    ]
+    .into_iter()
+    .find_map(|(door, prefix)| {
+        let rest = path.strip_prefix(prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some((door, rest))
+    })?;
+    let split_session = |rest: &str| -> Option<(String, String)> {
+        let (stream, session) = rest.rsplit_once("/sessions/")?;
+        (!stream.is_empty() && is_name(session) && !session.contains('/'))
+            .then(|| (stream.to_owned(), session.to_owned()))
+    };
+    let found = match door {
+        Door::Proxy => {
+            if let Some(stream) = rest.strip_suffix("/sessions/new") {
+                (!stream.is_empty()).then(|| SfuRoute {
+                    door,
+                    stream: stream.to_owned(),
+                    op: Some(ProxyOp::NewSession),
+                    session: None,
+                })
+            } else {
+                [
+                    ("/tracks/new", ProxyOp::TracksNew),
+                    ("/renegotiate", ProxyOp::Renegotiate),
+                    ("/tracks/close", ProxyOp::TracksClose),
+                ]
+                .into_iter()
+                .find_map(|(tail, op)| {
+                    let (stream, session) = split_session(rest.strip_suffix(tail)?)?;
+                    Some(SfuRoute {
+                        door,
+                        stream,
+                        op: Some(op),
+                        session: Some(session),
+                    })
+                })
+            }
+        }
+        Door::Whip | Door::Whep if method == "POST" => (rest.len() > 1).then(|| SfuRoute {
+            door,
+            stream: rest.to_owned(),
+            op: None,
+            session: None,
+        }),
+        Door::Whip | Door::Whep => split_session(rest).map(|(stream, session)| SfuRoute {
+            door,
+            stream,
+            op: None,
+            session: Some(session),
+        }),
+    };
+    Some(found.ok_or(()))
+}
+
+/// The `Link` header values (RFC 9725 section 4.6) for an ICE configuration's servers: one
+/// per URL, with the server's username and credential when it has them.
+pub fn link_headers(servers: &[serde_json::Value]) -> Vec<String> {
+    // Quoted strings may not hold `"` or `\`; no real credential does, and one that did is
+    // left out rather than let it break the header.
+    let quotable =
+        |s: &str| !s.contains(['"', '\\']) && s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let mut out = Vec::new();
+    for server in servers {
+        let urls: Vec<&str> = match server.get("urls") {
+            Some(serde_json::Value::String(url)) => vec![url.as_str()],
+            Some(serde_json::Value::Array(urls)) => {
+                urls.iter().filter_map(|u| u.as_str()).collect()
+            }
+            _ => continue,
+        };
+        let username = server.get("username").and_then(|u| u.as_str());
+        let credential = server.get("credential").and_then(|c| c.as_str());
+        for url in urls {
+            if !quotable(url) || url.contains(['<', '>']) {
+                continue;
+            }
+            let mut link = format!("<{url}>; rel=\"ice-server\"");
+            if let (Some(user), Some(cred)) = (username, credential) {
+                if !quotable(user) || !quotable(cred) {
+                    continue;
+                }
+                link.push_str(&format!(
+                    "; username=\"{user}\"; credential=\"{cred}\"; credential-type=\"password\""
+                ));
+            }
+            out.push(link);
+        }
+    }
+    out
 }
