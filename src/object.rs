@@ -247,7 +247,10 @@ impl StreamObject {
         };
         let access = Access {
             live: Rc::clone(&self.live),
-            state: State::from(JsValue::from(self.state.as_raw()).unchecked_into::<worker_sys::DurableObjectState>()),
+            state: State::from(
+                JsValue::from(self.state.as_raw())
+                    .unchecked_into::<worker_sys::DurableObjectState>(),
+            ),
             config: self.config.clone(),
             report: Rc::clone(&self.report),
             sfu: settings.clone(),

@@ -166,7 +166,10 @@ fn forward(
             .str("stream", admitted.key.as_str())
             .emit();
     }
-    let key = settings::shared(env).sfu.is_some().then(|| admitted.key.as_str().to_owned());
+    let key = settings::shared(env)
+        .sfu
+        .is_some()
+        .then(|| admitted.key.as_str().to_owned());
     let req = with_grant(req, grant, key.as_deref())?;
     let namespace = env.durable_object(STREAMS_BINDING)?;
     let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
@@ -264,7 +267,11 @@ fn to_sfu(
     let admitted = match (door, method.as_str()) {
         // A publisher's or a subscriber's admission, as its WebSocket would have.
         (Door::Whip | Door::Whep, "POST") => {
-            let mode = if door == Door::Whip { "publish" } else { "subscribe" };
+            let mode = if door == Door::Whip {
+                "publish"
+            } else {
+                "subscribe"
+            };
             let request = streams_core::Request {
                 method: "GET",
                 upgrade: true,

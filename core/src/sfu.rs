@@ -243,7 +243,7 @@ impl Sfu {
     }
 
     fn empty(&self, stream: &Stream) -> bool {
-        stream.len() == 0 && self.state.whip.is_none() && self.state.whep.is_empty()
+        stream.is_empty() && self.state.whip.is_none() && self.state.whep.is_empty()
     }
 
     /// Whether a new WebSocket publisher must be refused: a WHIP publisher holds the stream.
@@ -253,13 +253,21 @@ impl Sfu {
 
     /// The `sfu` event for `id`, with the publication for subscribers.
     fn event(&self, id: &PeerId, holder: Holder) -> String {
-        let mut data = serde_json::json!({"type": "sfu", "ticket": self.ticket(id, holder)});
-        if !holder.publishes() {
-            if let Some(p) = &self.state.publication {
-                data["session"] = p.session.clone().into();
-                data["tracks"] = p.tracks.iter().map(|t| t.name.clone()).collect();
-            }
-        }
+        let ticket = self.ticket(id, holder);
+        let data = match self
+            .state
+            .publication
+            .as_ref()
+            .filter(|_| !holder.publishes())
+        {
+            Some(p) => serde_json::json!({
+                "type": "sfu",
+                "ticket": ticket,
+                "session": p.session,
+                "tracks": p.tracks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            }),
+            None => serde_json::json!({"type": "sfu", "ticket": ticket}),
+        };
         serde_json::json!({"method": "EVENT", "data": data}).to_string()
     }
 
@@ -379,13 +387,12 @@ impl Sfu {
         }
         match call {
             ProxyCall::Tracks { body, .. } => self.check_tracks(holder, body)?,
-            ProxyCall::Close { body, .. } => {
+            ProxyCall::Close { body, .. }
                 if body.tracks.is_empty()
                     || body.tracks.len() > MAX_TRACKS_PER_CALL
-                    || !body.tracks.iter().all(|t| is_name(&t.mid))
-                {
-                    return Err(ErrorCode::SfuBadRequest);
-                }
+                    || !body.tracks.iter().all(|t| is_name(&t.mid)) =>
+            {
+                return Err(ErrorCode::SfuBadRequest);
             }
             _ => {}
         }
@@ -612,7 +619,7 @@ impl Sfu {
         if self.viewers(stream) >= max_subscribers {
             return (Err(ErrorCode::StreamFull), Vec::new());
         }
-        let events = if stream.len() > 0 || self.state.whip.is_some() {
+        let events = if !stream.is_empty() || self.state.whip.is_some() {
             self.activate(stream)
         } else {
             Vec::new()
