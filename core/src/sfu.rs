@@ -819,12 +819,22 @@ pub fn route(method: &str, path: &str) -> Option<Result<SfuRoute, ()>> {
             op: None,
             session: None,
         }),
-        Door::Whip | Door::Whep => split_session(rest).map(|(stream, session)| SfuRoute {
-            door,
-            stream,
-            op: None,
-            session: Some(session),
-        }),
+        Door::Whip | Door::Whep => match split_session(rest) {
+            Some((stream, session)) => Some(SfuRoute {
+                door,
+                stream,
+                op: None,
+                session: Some(session),
+            }),
+            // A preflight may ask about the endpoint as well as a session URL.
+            None if method == "OPTIONS" && rest.len() > 1 => Some(SfuRoute {
+                door,
+                stream: rest.to_owned(),
+                op: None,
+                session: None,
+            }),
+            None => None,
+        },
     };
     Some(found.ok_or(()))
 }
