@@ -1,13 +1,14 @@
 // UI wiring only: the protocol lives in streams-client.js, WebRTC in peer.js.
 import { CLOSE, connect, hashPath, isPermanentRefusal, normalizePath, StreamPathError } from './streams-client.js';
 import { createMesh } from './peer.js';
+import { createSfu } from './sfu.js';
 import { describeStatus, fetchStreamStatus } from './stream-status.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
 /** State the end-to-end tests read; handy in the console too. */
-const debug = { status: 'idle', client: null, mesh: null };
+const debug = { status: 'idle', client: null, mesh: null, sfu: null };
 window.namedStreams = debug;
 
 function setView(view) {
@@ -179,15 +180,30 @@ async function publish(path) {
   $('preview').srcObject = local;
   const client = connect(path, 'publish', clientOptions());
   debug.client = client;
-  const mesh = createMesh({
+  // On the SFU, viewers are counted from the server's events: no mesh connection stands for them.
+  const viewerIds = new Set();
+  client.on('subscribed', ({ id }) => viewerIds.add(id));
+  client.on('unsubscribed', ({ id }) => viewerIds.delete(id));
+  client.on('created', () => viewerIds.clear());
+  const sfu = createSfu({
     signaling: client,
+    localStream: local,
+    configuration: configurationOverrides(),
+    onPeerMoved: (id) => {
+      dropMeshPeer(mesh, id);
+      updateCount();
+    },
+  });
+  debug.sfu = sfu;
+  const mesh = createMesh({
+    signaling: sfu.meshSignaling(),
     localStream: local,
     configuration: configurationOverrides(),
     onState: () => updateCount(),
   });
   debug.mesh = mesh;
   const updateCount = () => {
-    const n = mesh.peers.size;
+    const n = sfu.active ? viewerIds.size : mesh.peers.size;
     $('publisher-count').textContent = `${n} viewer${n === 1 ? '' : 's'}`;
     document.body.dataset.viewers = String(n);
   };
@@ -201,7 +217,15 @@ async function publish(path) {
     onFreshJoin: () => queueMicrotask(updateCount),
   });
   await showShareLinks(path);
-  wireControls(local, mesh);
+  wireControls(local, {
+    replaceTrack: (track, kind) => Promise.all([mesh.replaceTrack(track, kind), sfu.replaceTrack(track, kind)]),
+  });
+}
+
+/** Closes the mesh connection to one peer (it plays from the SFU now). */
+function dropMeshPeer(mesh, id) {
+  mesh.peers.get(id)?.close();
+  mesh.peers.delete(id);
 }
 
 /**
@@ -232,6 +256,7 @@ async function showShareLinks(path) {
   }
 }
 
+/** @param {{ replaceTrack: (track: MediaStreamTrack, kind: string) => Promise<unknown> }} mesh every connection that sends */
 function wireControls(local, mesh) {
   const [audio] = local.getAudioTracks();
   const [camera] = local.getVideoTracks();
@@ -292,22 +317,39 @@ function subscribe(path) {
   const video = $('remote');
   const client = connect(path, 'subscribe', clientOptions());
   debug.client = client;
+  const show = (stream) => {
+    // ontrack fires once per track of the same stream; reassigning would restart playback.
+    if (video.srcObject === stream) return;
+    video.srcObject = stream;
+    video.play().catch((err) => {
+      // Autoplay with sound was blocked: one tap starts it.
+      if (err.name === 'NotAllowedError') $('play').hidden = false;
+    });
+  };
+  const onState = (state) => {
+    if (state === 'connected') setStatus('live', 'Live');
+    else if (state === 'connecting' || state === 'new') setStatus('connecting', 'Connecting…');
+    else if (state === 'failed' || state === 'disconnected') setStatus('connecting', 'Connection interrupted, retrying…');
+  };
+  // SFU mode: the SFU's stream replaces the mesh's once it plays, then the mesh connection goes.
+  const sfu = createSfu({
+    signaling: client,
+    configuration: configurationOverrides(),
+    onStream: show,
+    onMoved: () => {
+      for (const id of [...mesh.peers.keys()]) dropMeshPeer(mesh, id);
+    },
+    onState,
+  });
+  debug.sfu = sfu;
   const mesh = createMesh({
     signaling: client,
     configuration: configurationOverrides(),
     onStream: (_, stream) => {
-      // ontrack fires once per track of the same stream; reassigning would restart playback.
-      if (video.srcObject === stream) return;
-      video.srcObject = stream;
-      video.play().catch((err) => {
-        // Autoplay with sound was blocked: one tap starts it.
-        if (err.name === 'NotAllowedError') $('play').hidden = false;
-      });
+      if (!sfu.state.moved) show(stream);
     },
     onState: (_, state) => {
-      if (state === 'connected') setStatus('live', 'Live');
-      else if (state === 'connecting' || state === 'new') setStatus('connecting', 'Connecting…');
-      else if (state === 'failed' || state === 'disconnected') setStatus('connecting', 'Connection interrupted, retrying…');
+      if (!sfu.state.moved) onState(state);
     },
   });
   debug.mesh = mesh;
@@ -330,19 +372,19 @@ function subscribe(path) {
     },
   });
   client.on('created', () => setStatus('waiting', waitingText));
-  startStats(mesh);
+  startStats(mesh, sfu);
 }
 
 /** A small overlay: bitrate, resolution and round-trip time of the incoming video. */
-function startStats(mesh) {
+function startStats(mesh, sfu) {
   let last = null;
   setInterval(async () => {
-    const [peer] = mesh.peers.values();
-    if (!peer) {
+    const pc = sfu.state.moved ? sfu.pc : mesh.peers.values().next().value?.pc;
+    if (!pc) {
       $('stats').hidden = true;
       return;
     }
-    const report = await peer.pc.getStats();
+    const report = await pc.getStats();
     let video;
     let pair;
     report.forEach((s) => {
