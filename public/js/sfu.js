@@ -73,8 +73,8 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     const parsed = parseEvent(event);
     if (!parsed) return;
     state.active = true;
-    if (publishing) push(parsed.ticket).catch(report);
-    else if (parsed.session && parsed.tracks.length > 0) pull(parsed.ticket, parsed.session, parsed.tracks).catch(report);
+    if (publishing) push(parsed.ticket);
+    else if (parsed.session && parsed.tracks.length > 0) pull(parsed.ticket, parsed.session, parsed.tracks);
   });
   /** A subscriber: the publisher's id, to tell it when this page no longer needs the mesh. */
   let publisherId = null;
@@ -108,8 +108,19 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     state.active = keepActive && state.active;
   }
 
-  function report(err) {
+  /**
+   * Gives up the connection attempt `mine` after an error, unless a newer one replaced it. A
+   * publisher then serves new viewers through the mesh again; a subscriber keeps whatever
+   * plays, and a re-sent `sfu` event tries again.
+   */
+  function failed(mine, err) {
     console.warn('SFU:', err?.message ?? err);
+    if (mine !== generation) return;
+    state.pc?.close();
+    state.pc = null;
+    state.session = null;
+    state.source = null;
+    if (publishing) state.active = false;
   }
 
   /** Calls the proxy: `op` is the Connection API path after `/sessions/`. */
@@ -144,8 +155,16 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
 
   /** The publisher: one session, every local track pushed with one offer. */
   async function push(ticket) {
-    if (state.pc && state.session) return; // already pushed: a re-sent event
+    if (state.pc) return; // pushed, or pushing: a re-sent event
     const mine = ++generation;
+    try {
+      await pushing(ticket, mine);
+    } catch (err) {
+      failed(mine, err);
+    }
+  }
+
+  async function pushing(ticket, mine) {
     const pc = await peerConnection();
     if (mine !== generation) return pc.close();
     state.pc = pc;
@@ -170,8 +189,17 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     if (state.source?.session === session && sameList(state.source.tracks, tracks)) return;
     // Another publisher session, or other tracks: start over (the mesh, if any, still plays).
     state.pc?.close();
+    state.pc = null;
     const mine = ++generation;
     state.source = { session, tracks };
+    try {
+      await pulling(ticket, session, tracks, mine);
+    } catch (err) {
+      failed(mine, err);
+    }
+  }
+
+  async function pulling(ticket, session, tracks, mine) {
     const pc = await peerConnection();
     if (mine !== generation) return pc.close();
     state.pc = pc;
