@@ -1,14 +1,14 @@
 // SFU mode: media through Cloudflare's Realtime SFU instead of the mesh (docs/PROTOCOL.md,
 // "SFU mode"). The server says when with an `sfu` event: the publisher then pushes its tracks
 // once to the SFU, and each subscriber pulls them from there. Every call goes through the
-// Worker's proxy (`/api/sfu/<stream path>/...`) with the member's ticket; the Connection API's
-// bodies are used as they are.
+// Worker's proxy (`/api/sfu/<stream path>/...`) with the member's ticket; the bodies are the
+// Connection API's own.
 //
-// A live switch from the mesh: a subscriber keeps its mesh connection until media flows from
+// A live switch from the mesh: a subscriber keeps its mesh connection until frames arrive from
 // the SFU, shows the SFU's stream, closes its mesh connection and sends the publisher the
 // NOTIFY `{"sfu":"moved"}`, on which the publisher closes its side of that connection (a closed
-// peer connection is otherwise noticed only after seconds). Once the publisher is in SFU mode
-// its mesh answers no new subscriber: they all come through the SFU.
+// peer connection is otherwise noticed only after seconds). From its `sfu` event on, the
+// publisher's mesh takes no new subscriber: they all come through the SFU.
 
 /** @typedef {import('./streams-client.js').StreamClient} StreamClient */
 
@@ -40,64 +40,93 @@ export class SfuError extends Error {
  * @property {MediaStream} [localStream] the publisher's media; subscribers leave it out
  * @property {Partial<RTCConfiguration>} [configuration] overrides, as for the mesh
  * @property {(stream: MediaStream) => void} [onStream] a subscriber: the SFU's stream plays now
- * @property {() => void} [onMoved] a subscriber: SFU media flows; close the mesh connection
+ * @property {() => void} [onMoved] a subscriber: SFU media flows, close the mesh connection
  * @property {(remoteId: string) => void} [onPeerMoved] a publisher: that subscriber plays from
- *   the SFU; close its mesh connection
- * @property {(state: RTCPeerConnectionState) => void} [onState]
+ *   the SFU, close its mesh connection
+ * @property {(state: RTCPeerConnectionState) => void} [onState] the SFU connection's state
+ * @property {(err: unknown) => void} [onError] where failures go (logged by default)
  * @property {typeof fetch} [fetch]
  */
 
 /**
- * Connects the page to the SFU when the server says so, and keeps it so across re-sent events
- * and new publishers. `active` is true from the `sfu` event on (the mesh stays out of the way).
- * @param {SfuOptions} options
+ * @typedef {object} SfuState
+ * @property {boolean} active the stream is on the SFU for this member
+ * @property {RTCPeerConnection | null} pc the connection to the SFU
+ * @property {string | null} session this member's SFU session
+ * @property {{ session: string, tracks: string[] } | null} source a subscriber: what it pulls
+ * @property {boolean} moved a subscriber: SFU media reached the page and the mesh was let go
  */
-export function createSfu({ signaling, localStream, configuration = {}, onStream, onMoved, onPeerMoved, onState, fetch = globalThis.fetch.bind(globalThis) }) {
-  const publishing = signaling.mode === 'publish';
-  const state = {
-    /** Whether the stream is on the SFU for this member. */
-    active: false,
-    /** @type {RTCPeerConnection | null} */
-    pc: null,
-    /** @type {string | null} this member's SFU session */
-    session: null,
-    /** A subscriber: the publisher's session and tracks it pulls. */
-    source: /** @type {{ session: string, tracks: string[] } | null} */ (null),
-    /** A subscriber: SFU media reached the page and the mesh was let go. */
-    moved: false,
-  };
-  /** Bumped whenever the current connection is abandoned, so stale async steps stop. */
-  let generation = 0;
 
-  signaling.on('sfu', (event) => {
-    const parsed = parseEvent(event);
-    if (!parsed) return;
-    state.active = true;
-    if (publishing) push(parsed.ticket);
-    else if (parsed.session && parsed.tracks.length > 0) pull(parsed.ticket, parsed.session, parsed.tracks);
-  });
+/**
+ * @typedef {object} Sfu
+ * @property {SfuState} state
+ * @property {boolean} active
+ * @property {RTCPeerConnection | null} pc
+ * @property {() => StreamClient} meshSignaling
+ * @property {(track: MediaStreamTrack | null, kind: string) => Promise<void>} replaceTrack
+ * @property {() => void} close
+ */
+
+/** @typedef {{ ticket: string, session: string | null, tracks: string[] }} SfuEvent */
+
+/**
+ * Connects the page to the SFU when the server says so, and keeps it so across re-sent events
+ * and new publishers.
+ * @param {SfuOptions} options
+ * @returns {Sfu}
+ */
+export function createSfu({
+  signaling,
+  localStream,
+  configuration = {},
+  onStream,
+  onMoved,
+  onPeerMoved,
+  onState,
+  onError = (err) => console.warn('SFU:', err),
+  fetch = globalThis.fetch.bind(globalThis),
+}) {
+  const publishing = signaling.mode === 'publish';
+  /** @type {SfuState} */
+  const state = { active: false, pc: null, session: null, source: null, moved: false };
+  /** Bumped whenever the current connection is given up, so its pending steps stop. */
+  let generation = 0;
   /** A subscriber: the publisher's id, to tell it when this page no longer needs the mesh. */
+  /** @type {string | null} */
   let publisherId = null;
-  if (!publishing) signaling.on('published', ({ id }) => (publisherId = id));
-  // The publisher's mesh side of a subscriber that moved to the SFU.
+
+  signaling.on('sfu', (/** @type {unknown} */ event) => {
+    const parsed = parseEvent(event);
+    if (!parsed) {
+      onError(new SfuError('sfu-event', 'ignored a malformed sfu event'));
+      return;
+    }
+    state.active = true;
+    if (publishing) void push(parsed.ticket);
+    else if (parsed.session && parsed.tracks.length > 0) void pull(parsed.ticket, parsed.session, parsed.tracks);
+  });
   if (publishing) {
-    signaling.on('notify', ({ from, data }) => {
+    // The publisher's mesh side of a subscriber that moved to the SFU.
+    signaling.on('notify', (/** @type {{ from: unknown, data: any }} */ { from, data }) => {
       if (data?.sfu === MOVED.sfu && typeof from === 'string') onPeerMoved?.(from);
     });
-  }
-  // A new id or the end of the connection: whatever the SFU session carried is stale.
-  signaling.on('created', () => reset(false));
-  signaling.on('state', ({ state: s }) => {
-    if (s === 'fresh-join' || s === 'closed') reset(false);
-  });
-  // The publisher left: its session is gone; the stream stays on the SFU for its successor.
-  if (!publishing) {
+  } else {
+    signaling.on('published', (/** @type {{ id: string }} */ { id }) => {
+      publisherId = id;
+    });
+    // The publisher left: its session is gone; the stream stays on the SFU for its successor.
     signaling.on('unpublished', () => {
       publisherId = null;
       reset(true);
     });
   }
+  // A new id or the end of the connection: whatever the SFU session carried is stale.
+  signaling.on('created', () => reset(false));
+  signaling.on('state', (/** @type {{ state: string }} */ { state: s }) => {
+    if (s === 'fresh-join' || s === 'closed') reset(false);
+  });
 
+  /** @param {boolean} keepActive */
   function reset(keepActive) {
     generation += 1;
     state.pc?.close();
@@ -109,12 +138,14 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
   }
 
   /**
-   * Gives up the connection attempt `mine` after an error, unless a newer one replaced it. A
-   * publisher then serves new viewers through the mesh again; a subscriber keeps whatever
-   * plays, and a re-sent `sfu` event tries again.
+   * Gives up the attempt `mine` after an error, unless a newer one replaced it. A publisher's
+   * mesh then serves new viewers again; a subscriber keeps whatever plays, and a re-sent `sfu`
+   * event tries again.
+   * @param {number} mine
+   * @param {unknown} err
    */
   function failed(mine, err) {
-    console.warn('SFU:', err?.message ?? err);
+    onError(err);
     if (mine !== generation) return;
     state.pc?.close();
     state.pc = null;
@@ -123,7 +154,14 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     if (publishing) state.active = false;
   }
 
-  /** Calls the proxy: `op` is the Connection API path after `/sessions/`. */
+  /**
+   * Calls the proxy; `op` is the Connection API path after `/sessions/`.
+   * @param {string} ticket
+   * @param {'POST' | 'PUT'} method
+   * @param {string} op
+   * @param {object} [body]
+   * @returns {Promise<any>} the Connection API's answer
+   */
   async function call(ticket, method, op, body) {
     const url = new URL(signaling.url);
     url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
@@ -132,16 +170,18 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     const res = await fetch(url, {
       method,
       headers: { authorization: `Bearer ${ticket}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    /** @type {any} */
     const answer = await res.json().catch(() => ({}));
     if (!res.ok) {
       const code = answer?.error?.code ?? answer?.errorCode ?? `http-${res.status}`;
-      throw new SfuError(code, answer?.error?.message ?? answer?.errorDescription ?? res.statusText);
+      throw new SfuError(String(code), String(answer?.error?.message ?? answer?.errorDescription ?? res.statusText));
     }
-    if (answer?.errorCode) throw new SfuError(answer.errorCode, answer.errorDescription ?? '');
-    const failed = Array.isArray(answer?.tracks) ? answer.tracks.find((t) => t?.errorCode) : undefined;
-    if (failed) throw new SfuError(failed.errorCode, failed.errorDescription ?? '');
+    if (answer?.errorCode) throw new SfuError(String(answer.errorCode), String(answer.errorDescription ?? ''));
+    // "An HTTP 200 response alone does not establish that every requested resource succeeded."
+    const bad = Array.isArray(answer?.tracks) ? answer.tracks.find((/** @type {any} */ t) => t?.errorCode) : undefined;
+    if (bad) throw new SfuError(String(bad.errorCode), String(bad.errorDescription ?? ''));
     return answer;
   }
 
@@ -153,7 +193,7 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     return pc;
   }
 
-  /** The publisher: one session, every local track pushed with one offer. */
+  /** @param {string} ticket */
   async function push(ticket) {
     if (state.pc) return; // pushed, or pushing: a re-sent event
     const mine = ++generation;
@@ -164,6 +204,11 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     }
   }
 
+  /**
+   * The publisher: one session, every local track pushed with one offer.
+   * @param {string} ticket
+   * @param {number} mine
+   */
   async function pushing(ticket, mine) {
     const pc = await peerConnection();
     if (mine !== generation) return pc.close();
@@ -175,6 +220,7 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
+    // Named as the Worker names a WHIP encoder's: `<kind>-<mid>`.
     const tracks = pc.getTransceivers().map((t) => ({ location: 'local', mid: t.mid, trackName: `${t.sender.track?.kind ?? 'media'}-${t.mid}` }));
     const answer = await call(ticket, 'POST', `${sessionId}/tracks/new`, {
       sessionDescription: { type: 'offer', sdp: pc.localDescription?.sdp },
@@ -184,7 +230,11 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     await pc.setRemoteDescription(answer.sessionDescription);
   }
 
-  /** A subscriber: pulls the publisher's tracks into a session of its own. */
+  /**
+   * @param {string} ticket
+   * @param {string} session
+   * @param {string[]} tracks
+   */
   async function pull(ticket, session, tracks) {
     if (state.source?.session === session && sameList(state.source.tracks, tracks)) return;
     // Another publisher session, or other tracks: start over (the mesh, if any, still plays).
@@ -199,6 +249,14 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
     }
   }
 
+  /**
+   * A subscriber: pulls the publisher's tracks into a session of its own, answering the SFU's
+   * offer, and once frames arrive plays them in place of the mesh.
+   * @param {string} ticket
+   * @param {string} session
+   * @param {string[]} tracks
+   * @param {number} mine
+   */
   async function pulling(ticket, session, tracks, mine) {
     const pc = await peerConnection();
     if (mine !== generation) return pc.close();
@@ -231,23 +289,24 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
 
   return {
     state,
-    /** Whether the stream is on the SFU for this member. */
     get active() {
       return state.active;
     },
-    /** The SFU peer connection, if any (tests read its statistics). */
     get pc() {
       return state.pc;
     },
     /**
      * The signaling the mesh should use: the same connection, except that once the stream is on
      * the SFU a publisher's mesh hears of no new subscriber (they come through the SFU).
-     * @returns {StreamClient}
      */
     meshSignaling() {
       if (!publishing) return signaling;
+      /**
+       * @param {string} type
+       * @param {(detail: any) => void} listener
+       */
       const on = (type, listener) => {
-        signaling.on(type, (detail) => {
+        signaling.on(/** @type {any} */ (type), (detail) => {
           if (type === 'subscribed' && state.active) return;
           listener(detail);
         });
@@ -262,7 +321,6 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
       });
       return gated;
     },
-    /** Replaces the sent track of `kind` on the SFU connection (camera switch, screen share). */
     async replaceTrack(track, kind) {
       // The receiver's track keeps its kind even while the sender's track is null.
       const transceiver = state.pc?.getTransceivers().find((t) => t.receiver.track.kind === kind);
@@ -275,47 +333,74 @@ export function createSfu({ signaling, localStream, configuration = {}, onStream
 }
 
 /**
- * The `sfu` event's fields, checked: the server is trusted, but a malformed frame must not
- * become a request to somewhere odd.
- * @returns {{ ticket: string, session: string | null, tracks: string[] } | null}
+ * Closes a mesh connection to one peer (it plays from the SFU now).
+ * @param {import('./peer.js').Mesh} mesh
+ * @param {string} id
  */
-export function parseEvent(event) {
-  const { ticket, session, tracks } = event ?? {};
-  if (typeof ticket !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(ticket)) return null;
-  if (session !== undefined && session !== null && (typeof session !== 'string' || !/^[\w-]{1,128}$/.test(session))) return null;
-  if (tracks !== undefined && (!Array.isArray(tracks) || tracks.length > 64 || !tracks.every((t) => typeof t === 'string' && t.length > 0 && t.length <= 256))) return null;
-  return { ticket, session: session ?? null, tracks: tracks ?? [] };
+export function dropMeshPeer(mesh, id) {
+  mesh.peers.get(id)?.close();
+  mesh.peers.delete(id);
 }
 
+/**
+ * The `sfu` event's fields, checked: the server is trusted, but a malformed frame must not turn
+ * into a request to somewhere odd.
+ * @param {unknown} event
+ * @returns {SfuEvent | null}
+ */
+export function parseEvent(event) {
+  if (event === null || typeof event !== 'object') return null;
+  const { ticket, session, tracks } = /** @type {Record<string, unknown>} */ (event);
+  if (typeof ticket !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(ticket)) return null;
+  if (session !== undefined && session !== null && (typeof session !== 'string' || !/^[\w-]{1,128}$/.test(session))) return null;
+  if (tracks !== undefined && tracks !== null) {
+    if (!Array.isArray(tracks) || tracks.length > 64) return null;
+    if (!tracks.every((t) => typeof t === 'string' && t.length > 0 && t.length <= 256)) return null;
+  }
+  return { ticket, session: typeof session === 'string' ? session : null, tracks: Array.isArray(tracks) ? tracks : [] };
+}
+
+/**
+ * @param {string[]} a
+ * @param {string[]} b
+ */
 function sameList(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Resolves once ICE gathering is complete, or after GATHER_MS (what is gathered then goes). */
+/**
+ * Resolves once ICE gathering is complete, or after GATHER_MS (what is gathered by then goes).
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<void>}
+ */
 function gathered(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(done, GATHER_MS);
-    function done() {
+    const check = () => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const done = () => {
       clearTimeout(timer);
       pc.removeEventListener('icegatheringstatechange', check);
-      resolve(undefined);
-    }
-    function check() {
-      if (pc.iceGatheringState === 'complete') done();
-    }
+      resolve();
+    };
+    const timer = setTimeout(done, GATHER_MS);
     pc.addEventListener('icegatheringstatechange', check);
   });
 }
 
-/** Resolves once video frames (or, without video, audio bytes) arrive on `pc`. */
+/**
+ * Resolves once video frames (or, without video, audio bytes) arrive on `pc`.
+ * @param {RTCPeerConnection} pc
+ * @param {() => boolean} abandoned
+ */
 async function mediaFlows(pc, abandoned) {
   const start = performance.now();
   while (!abandoned() && performance.now() - start < MEDIA_TIMEOUT_MS) {
     let video = false;
     let audio = false;
     let hasVideo = false;
-    (await pc.getStats()).forEach((s) => {
+    (await pc.getStats()).forEach((/** @type {any} */ s) => {
       if (s.type !== 'inbound-rtp') return;
       if (s.kind === 'video') {
         hasVideo = true;
