@@ -3,6 +3,7 @@ import { connect, hashPath } from '../streams-client.js';
 import { createMesh } from '../peer.js';
 import { createSfu, dropMeshPeer } from '../sfu.js';
 import { $, clientOptions, configurationOverrides, debug, params, report, setStatus, setView, watchConnection } from './common.js';
+import { copyLink, drawQr } from './share.js';
 
 /** @param {string} path the normalized stream path */
 export async function publish(path) {
@@ -96,6 +97,9 @@ async function showShareLinks(path) {
   const hashed = /^\/(sha1|sha256)(\/.+)$/.exec(path);
   const note = $('share-note');
   const input = /** @type {HTMLInputElement} */ ($('share-link'));
+  $('copy').onclick = () => {
+    copyLink(input, $('copy-status')).catch(report);
+  };
   if (hashed) {
     const algorithm = hashed[1] === 'sha1' ? 'sha1' : 'sha256';
     input.value = link(await hashPath(algorithm, hashed[2]));
@@ -108,6 +112,7 @@ async function showShareLinks(path) {
     safer.textContent = 'Publish with a private link instead';
     note.append(safer);
   }
+  drawQr($('share-qr'), input.value, 'QR code of the viewer link');
 }
 
 /**

@@ -4,6 +4,28 @@ import { createMesh } from '../peer.js';
 import { createSfu, dropMeshPeer } from '../sfu.js';
 import { fetchStreamStatus } from '../stream-status.js';
 import { $, clientOptions, configurationOverrides, debug, report, setStatus, setView, watchConnection } from './common.js';
+import { refusalMessage } from './messages.js';
+
+/**
+ * What the stage says while there is no picture: a title and a sentence, or nothing (hidden)
+ * once the video plays. `body[data-stage]` names it, for tests.
+ * @param {string | null} code a messages.js code (`waiting-for-publisher`, `publisher-left`), or
+ *   `connecting`; null hides the message
+ * @param {string} [text] replaces the code's advice
+ */
+function stageMessage(code, text) {
+  const box = $('stage-message');
+  if (code === null) {
+    box.hidden = true;
+    delete document.body.dataset.stage;
+    return;
+  }
+  const message = code === 'connecting' ? { title: 'Connecting…', advice: '' } : refusalMessage(code, 'subscribe');
+  $('stage-title').textContent = message.title;
+  $('stage-text').textContent = text ?? message.advice;
+  box.hidden = false;
+  document.body.dataset.stage = code;
+}
 
 /**
  * Tells a viewer who arrives before the publisher that the stream has not started, from the
@@ -18,13 +40,18 @@ async function showStreamStatus(path) {
   document.body.dataset.stream = answer.ok ? (answer.status.live ? 'live' : 'not-live') : 'unknown';
   if (answer.ok && !answer.status.live) waitingText = 'Waiting for the publisher: nobody is publishing on this stream yet.';
   // The stream's own events are newer than the answer: a publisher may have come meanwhile.
-  if (debug.status === 'waiting') setStatus('waiting', answer.ok && answer.status.live ? 'The publisher is live; connecting…' : waitingText);
+  if (debug.status === 'waiting') {
+    const live = answer.ok && answer.status.live;
+    setStatus('waiting', live ? 'The publisher is live; connecting…' : waitingText);
+    if (!live && answer.ok) stageMessage('waiting-for-publisher');
+  }
 }
 
 /** @param {string} path the normalized stream path */
 export function subscribe(path) {
   setView('subscriber');
   setStatus('waiting', 'Checking the stream…');
+  stageMessage('connecting');
   showStreamStatus(path).catch(report);
   const video = /** @type {HTMLVideoElement} */ ($('remote'));
   const client = connect(path, 'subscribe', clientOptions());
@@ -34,11 +61,7 @@ export function subscribe(path) {
     // ontrack fires once per track of the same stream; reassigning would restart playback.
     if (video.srcObject === stream) return;
     video.srcObject = stream;
-    video.play().catch((err) => {
-      // Autoplay with sound was blocked: one tap starts it.
-      if (err.name === 'NotAllowedError') $('play').hidden = false;
-      else report(err);
-    });
+    play(video).catch(report);
   };
   /** @param {RTCPeerConnectionState} state */
   const showState = (state) => {
@@ -70,28 +93,112 @@ export function subscribe(path) {
     onError: report,
   });
   debug.mesh = mesh;
-  $('play').onclick = () => {
-    video.play().catch(report);
-  };
-  video.addEventListener('playing', () => {
-    $('play').hidden = true;
-  });
+  wirePlayer(video);
   client.on('published', () => {
     waitingText = 'Waiting for the publisher…';
     setStatus('connecting', 'Connecting…');
+    stageMessage('connecting');
   });
   client.on('unpublished', () => {
     video.srcObject = null;
     setStatus('publisher-left', 'The publisher left; waiting for them to come back…');
+    stageMessage('publisher-left');
   });
   watchConnection(client, 'subscribe', {
     // A new id: the publisher will be announced again and connected afresh.
     onFreshJoin: () => {
       video.srcObject = null;
     },
+    onRetrying: (code) => stageMessage(code),
   });
-  client.on('created', () => setStatus('waiting', waitingText));
+  client.on('created', () => {
+    setStatus('waiting', waitingText);
+    if (document.body.dataset.stream === 'not-live') stageMessage('waiting-for-publisher');
+  });
   startStats(mesh, sfu);
+}
+
+/**
+ * Starts the video with sound if the browser lets it, else muted with a "Tap to unmute" button
+ * (browsers allow silent autoplay), else behind a Play button. `body[data-audio]` says which.
+ * @param {HTMLVideoElement} video
+ */
+async function play(video) {
+  video.muted = false;
+  try {
+    await video.play();
+    document.body.dataset.audio = 'on';
+    return;
+  } catch (err) {
+    if (!(err instanceof DOMException) || err.name !== 'NotAllowedError') throw err;
+  }
+  video.muted = true;
+  try {
+    await video.play();
+    document.body.dataset.audio = 'muted-by-browser';
+    $('unmute').hidden = false;
+  } catch (err) {
+    if (!(err instanceof DOMException) || err.name !== 'NotAllowedError') throw err;
+    document.body.dataset.audio = 'blocked';
+    $('play').hidden = false;
+  }
+}
+
+/**
+ * The player's buttons: Play and Tap to unmute over the video when the browser held it back,
+ * and below it a sound toggle and full screen (the stage, so messages stay visible).
+ * @param {HTMLVideoElement} video
+ */
+function wirePlayer(video) {
+  const sound = $('sound');
+  const fullscreen = $('fullscreen');
+  const stage = $('viewer-stage');
+  const showSound = () => {
+    sound.textContent = video.muted ? 'Unmute' : 'Mute';
+    sound.setAttribute('aria-pressed', String(video.muted));
+  };
+  video.addEventListener('volumechange', showSound);
+  $('play').onclick = () => {
+    video.muted = false;
+    video.play().catch(report);
+  };
+  $('unmute').onclick = () => {
+    video.muted = false;
+    document.body.dataset.audio = 'on';
+    $('unmute').hidden = true;
+  };
+  sound.onclick = () => {
+    video.muted = !video.muted;
+    if (!video.muted) $('unmute').hidden = true;
+  };
+  video.addEventListener('playing', () => {
+    $('play').hidden = true;
+    stageMessage(null);
+  });
+  fullscreen.onclick = () => {
+    toggleFullscreen(stage, video).catch(report);
+  };
+  document.addEventListener('fullscreenchange', () => {
+    const on = document.fullscreenElement === stage;
+    fullscreen.textContent = on ? 'Exit full screen' : 'Full screen';
+    fullscreen.setAttribute('aria-pressed', String(on));
+  });
+  showSound();
+}
+
+/**
+ * @param {HTMLElement} stage
+ * @param {HTMLVideoElement} video
+ */
+async function toggleFullscreen(stage, video) {
+  if (document.fullscreenElement) {
+    await document.exitFullscreen();
+  } else if (stage.requestFullscreen) {
+    await stage.requestFullscreen();
+  } else {
+    // iPhone Safari has full screen for video elements only.
+    /** @type {any} */ (video).webkitEnterFullscreen?.();
+  }
 }
 
 /**
