@@ -18,6 +18,7 @@ mod ratelimit;
 mod report;
 mod router;
 mod settings;
+mod sfu;
 
 pub use object::StreamObject;
 

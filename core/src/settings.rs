@@ -18,6 +18,7 @@ use std::fmt;
 
 use crate::config::{DEFAULT_RELAY_BURST_BYTES, DEFAULT_RELAY_BYTES_PER_SECOND};
 use crate::ice::{IceSources, DEFAULT_CLOUDFLARE_API_BASE, DEFAULT_ICE_SERVERS};
+use crate::sfu::{SfuMode, SfuSettings, DEFAULT_REALTIME_API_BASE};
 use crate::{Access, Config, ConfigError, CorsOrigins, Credentials, IceSettings, Policy, Rate};
 
 /// How a variable's text becomes a value. Implemented by the "kind" column of the table.
@@ -65,6 +66,10 @@ pub struct Flag;
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -290,6 +295,10 @@ const SUBSCRIBE_ACCESS: Choice = Choice {
     choices: &["open", "token", "hash-only"],
     invalid: "token",
 };
+const SFU_MODES: Choice = Choice {
+    choices: &["off", "auto", "always"],
+    invalid: "off",
+};
 const ICE_API_ACCESS: Choice = Choice {
     choices: &["open", "stream"],
     invalid: "stream",
@@ -356,6 +365,16 @@ vars! {
         "origins whose pages may read `GET /api/ice-servers` and `GET /api/streams/<path>` (`*` for any); unset means same origin only";
     STATUS_API_RATE => status_api_rate: u64 = Number { min: 0, max: 1_000_000 }, "120",
         "only without the `STATUS_LIMITER` binding: `GET /api/streams/<path>` requests per minute per client address, counted per Worker isolate; `0` is off";
+    REALTIME_APP_ID => realtime_app_id: Option<String> = Text, "unset",
+        "the Cloudflare Realtime SFU app id; with `REALTIME_APP_SECRET` and `SFU_MODE`, streams can use the SFU, WHIP and WHEP ([docs/PROTOCOL.md](docs/PROTOCOL.md#sfu-mode))";
+    REALTIME_APP_SECRET => realtime_app_secret: Option<Secret> = SecretKind, "unset",
+        "secret: the Realtime SFU app's secret; it stays in the Worker (also the key of members' SFU tickets)";
+    REALTIME_API_BASE => realtime_api_base: Option<String> = Text, DEFAULT_REALTIME_API_BASE,
+        "the Realtime SFU Connection API; tests point it at a local stand-in";
+    SFU_MODE => sfu_mode: Option<&'static str> = SFU_MODES, "off",
+        "`off`, `auto` or `always`: `always` puts every stream on the SFU; `auto` switches a stream when its subscribers pass `MESH_MAX_SUBSCRIBERS`, until it empties";
+    MESH_MAX_SUBSCRIBERS => mesh_max_subscribers: u64 = Number { min: 0, max: 32_767 }, "6",
+        "with `SFU_MODE=auto`: the most subscribers (WHEP viewers included) a stream serves as a mesh";
 }
 
 /// Secrets shorter than this are used but reported: HMAC is only as strong as its key.
@@ -419,6 +438,8 @@ pub struct Settings {
     pub cors: CorsOrigins,
     /// Who gets TURN credentials.
     pub turn: TurnAccess,
+    /// The Realtime SFU, when streams may use it.
+    pub sfu: Option<SfuSettings>,
 }
 
 impl Default for Settings {
@@ -476,7 +497,9 @@ impl Settings {
                 "a TURN source is configured but no client can get its credentials: set {TOKEN_SECRET} (tokens), {ALLOWED_ORIGINS}, or {TURN_OPEN}=true"
             )));
         }
+        let sfu = sfu_settings(&vars, &mut errors);
         let settings = Settings {
+            sfu,
             connect_rate: per_minute(vars.ip_connect_rate),
             ice_api_rate: per_minute(vars.ice_api_rate),
             status_api_rate: per_minute(vars.status_api_rate),
@@ -533,6 +556,42 @@ impl Settings {
             }
         }
     }
+}
+
+/// The SFU, when `SFU_MODE` asks for it and its app is named; otherwise none, and a mode
+/// without its app is reported.
+fn sfu_settings(vars: &Vars, errors: &mut Vec<ConfigError>) -> Option<SfuSettings> {
+    let mode = match vars.sfu_mode {
+        None | Some("off") => return None,
+        Some("always") => SfuMode::Always,
+        Some(_) => SfuMode::Auto {
+            mesh_max: to_usize(vars.mesh_max_subscribers),
+        },
+    };
+    let (Some(app_id), Some(secret)) = (&vars.realtime_app_id, &vars.realtime_app_secret) else {
+        errors.push(ConfigError(format!(
+            "{SFU_MODE} needs {REALTIME_APP_ID} and {REALTIME_APP_SECRET}: without them no stream uses the SFU"
+        )));
+        return None;
+    };
+    let api_base = vars
+        .realtime_api_base
+        .as_deref()
+        .unwrap_or(DEFAULT_REALTIME_API_BASE)
+        .trim_end_matches('/')
+        .to_owned();
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        errors.push(ConfigError(format!(
+            "{REALTIME_API_BASE}={api_base:?} is not an http(s) URL: no stream uses the SFU"
+        )));
+        return None;
+    }
+    Some(SfuSettings {
+        app_id: app_id.clone(),
+        secret: secret.clone(),
+        api_base,
+        mode,
+    })
 }
 
 /// The admission rules, with their cross-checks.

@@ -248,8 +248,15 @@ class Session {
   async newTracks({ sessionDescription, tracks = [], autoDiscover }) {
     const local = tracks.filter((t) => t.location === 'local');
     const remote = tracks.filter((t) => t.location === 'remote');
-    if (autoDiscover || (local.length > 0 && !sessionDescription) || (remote.length > 0 && sessionDescription)) {
-      return [501, { errorCode: 'not_supported_by_standin', errorDescription: 'the stand-in pushes tracks from an offer and pulls them with its own offer, nothing else' }];
+    if (autoDiscover || (local.length > 0 && !sessionDescription) || (local.length > 0 && remote.length > 0)) {
+      return [501, { errorCode: 'not_supported_by_standin', errorDescription: 'the stand-in pushes tracks from an offer and pulls them with its own offer or into the mids of the endpoint\'s offer, nothing else' }];
+    }
+    if (remote.length > 0 && sessionDescription) {
+      // Pulls into the endpoint's own receive-only sections (a WHEP player's offer), by mid.
+      await this.pc.setRemoteDescription(sessionDescription);
+      const results = remote.map((t) => this.pullInto(t));
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      return [200, { requiresImmediateRenegotiation: false, sessionDescription: await this.description(), tracks: results }];
     }
     if (local.length > 0) {
       await this.pc.setRemoteDescription(sessionDescription);
@@ -306,6 +313,26 @@ class Session {
     transceiver.sender.onPictureLossIndication.subscribe(() => askForKeyframe(source));
     transceiver.sender.onReady.subscribe(() => askForKeyframe(source));
     return { sessionId, trackName, pending: track };
+  }
+
+  /** Sends a published track in the section of the endpoint's offer with this mid. */
+  pullInto({ mid, sessionId, trackName }) {
+    const source = [...(this.sessions.get(sessionId)?.tracks.values() ?? [])].find((t) => t.location === 'local' && t.trackName === trackName);
+    if (!source) {
+      return { mid, sessionId, trackName, errorCode: 'track_not_found', errorDescription: 'no session publishes a track by that name' };
+    }
+    const transceiver = this.pc.getTransceivers().find((t) => t.mid === mid);
+    if (!transceiver || transceiver.kind !== source.kind) {
+      return { mid, sessionId, trackName, errorCode: 'invalid_mid', errorDescription: 'no section of the offer of this kind has this mid' };
+    }
+    transceiver.setDirection('sendonly');
+    /** @type {PulledTrack} */
+    const track = { location: 'remote', mid, trackName, sessionId, kind: source.kind, transceiver, source, packets: 0, bytes: 0 };
+    transceiver.sender.onPictureLossIndication.subscribe(() => askForKeyframe(source));
+    transceiver.sender.onReady.subscribe(() => askForKeyframe(source));
+    this.tracks.set(mid, track);
+    source.pullers.add(track);
+    return { mid, sessionId, trackName };
   }
 
   async closeTracks({ tracks, sessionDescription, force }) {
