@@ -95,7 +95,9 @@ export function createStandin({ appId, appSecret, log = () => {} }) {
       const path = url.pathname.replace(/^\/v1(?=\/)/, '');
       const route = url.pathname.startsWith('/v1/') ? routeOf(req.method ?? '', path) : null;
       if (!route) {
-        violation(req, url.pathname, [`no such operation: ${req.method} ${url.pathname}`]);
+        // Under /v1/ a route the API lacks is the caller's mistake; elsewhere (a browser's
+        // favicon request, say) it is nobody's.
+        if (url.pathname.startsWith('/v1/')) violation(req, url.pathname, [`no such operation: ${req.method} ${url.pathname}`]);
         return reply(404, { errorCode: 'not_found', errorDescription: 'no such operation' });
       }
       if (req.headers.authorization !== `Bearer ${appSecret}`) {
