@@ -532,6 +532,15 @@ fn a_whip_publisher_is_the_publisher_and_whep_viewers_count_as_subscribers() {
         Err(ErrorCode::StreamFull)
     );
 
+    // NOTIFYs to it are dropped (it has no socket), not answered with a departure.
+    assert!(room
+        .sfu
+        .drops_frame(r#"{"method":"NOTIFY","to":"w","data":{"type":"offer"}}"#));
+    assert!(!room
+        .sfu
+        .drops_frame(r#"{"method":"NOTIFY","to":"p","data":{}}"#));
+    assert!(!room.sfu.drops_frame("not json"));
+
     // The WHIP publisher ends: unpublished, and its viewers go with it.
     let (_, sends) = room.sfu.whip_end(&stream, &whip);
     room.sent.extend(sends);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { startServer } from '../support/server.mjs';
 import { startStandin } from '../support/realtime.mjs';
 import { startWhipClient } from '../support/whip-client.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { launchBrowser, openPage } from '../support/browser.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -118,5 +118,25 @@ test('simple-whip-client publishes into a named stream; the Eyevinn WHEP player 
   // Ctrl-C on the encoder DELETEs its session: the stream ends.
   const ended = await (await fetch(new URL(`/api/streams${stream}`, server.url))).json();
   assert.equal(ended.live, false);
+  assert.deepEqual(await standin.violations(), []);
+});
+
+test('a stream published from our page plays in the Eyevinn WHEP player', async () => {
+  const stream = '/whep/page';
+  const publisher = await openPage(browser, server, `?publish=${encodeURIComponent(stream)}&ice=none`);
+  const context = await browser.newContext();
+  try {
+    // The page pushed its tracks through the proxy once the stream went live on the SFU.
+    await publisher.waitForFunction(() => window.namedStreams.sfu?.pc?.connectionState === 'connected', null, { timeout: 30_000 });
+    const page = await context.newPage();
+    const whep = new URL(`/api/whep${stream}`, server.url).href;
+    await page.goto(`${siteOrigin}/?whep=${encodeURIComponent(whep)}`);
+    await playing(page);
+    assert.deepEqual(await page.evaluate(() => window.errors), []);
+    assert.ok((await page.evaluate(() => document.querySelector('video').videoWidth)) > 0);
+  } finally {
+    await context.close();
+    await publisher.context().close();
+  }
   assert.deepEqual(await standin.violations(), []);
 });
