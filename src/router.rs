@@ -250,10 +250,23 @@ fn to_sfu(
         return sfu::preflight(door, settings.cors.allow(origin).as_deref()).map(raw);
     }
     let cors = settings.cors.allow(origin);
-    let refuse = |code| {
-        sfu::refuse(door, code)
-            .and_then(|r| sfu::with_cors(r, cors.as_deref()))
-            .map(raw)
+    // The body is read before the refusal is sent: a client still sending its offer would see
+    // the connection reset instead of the answer.
+    let refuse = |code| -> Result<JsValue> {
+        let response = sfu::refuse(door, code).and_then(|r| sfu::with_cors(r, cors.as_deref()))?;
+        let Some(reading) = req
+            .body()
+            .map(|_| req.array_buffer())
+            .transpose()
+            .map_err(Error::from)?
+        else {
+            return Ok(raw(response));
+        };
+        let answer = async move {
+            let _ = worker::wasm_bindgen_futures::JsFuture::from(reading).await;
+            Ok(raw(response))
+        };
+        Ok(future_to_promise(answer).into())
     };
     if settings.sfu.is_none() {
         return refuse(ErrorCode::SfuUnavailable);

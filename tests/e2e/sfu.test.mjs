@@ -318,3 +318,29 @@ test('WHEP without the subscriber token it needs: 401 token-missing, and nothing
   whip.pc.close();
   viewer.pc.close();
 });
+
+test('the SFU record survives hibernation: a subscriber arriving after the object was evicted is told the tracks, and old tickets still work', async () => {
+  const stream = fresh();
+  const { publisher, session } = await publishThroughProxy(server, stream);
+  const early = await join(wsBase(server), stream, { mode: 'subscribe' });
+  await early.event('published');
+  const ticket = (await early.event('sfu')).data.ticket;
+  await publisher.event('subscribed', early.id);
+  // Idleness is the point, so this wait is deliberate: past the runtime's ~10 s eviction.
+  const WOKE = /"event":"woke".*"connections":(\d+)/;
+  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  const woke = server.nextLog(WOKE, 10_000);
+  const late = await join(wsBase(server), stream, { mode: 'subscribe' });
+  await woke;
+  await late.event('published');
+  const told = (await late.event('sfu')).data;
+  assert.deepEqual([told.session, told.tracks], [session, ['camera']]);
+  const again = await proxy(server, stream, 'sessions/new', { ticket });
+  assert.equal(again.status, 201);
+  for (const c of [publisher, early, late]) c.ws.close();
+});
+
+test('the app secret appears in no log line and no answer', async () => {
+  assert.ok(!server.logs.some((l) => l.includes(standin.appSecret)));
+  assert.ok(!guarded.logs.some((l) => l.includes(standin.appSecret)));
+});
