@@ -70,6 +70,20 @@ export function dbForget(storage, id) {
   storage.sql.exec("DELETE FROM queue WHERE id = ?", id);
   storage.sql.exec("DELETE FROM members WHERE id = ?", id);
 }
+// The stream's SFU record (JSON), stored only by streams of a deployment with the SFU on; read
+// without making the table, so asking about a stream never writes.
+export function sfuPeek(storage) {
+  const found = storage.sql
+    .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sfu'")
+    .toArray();
+  if (found.length === 0) return undefined;
+  const rows = storage.sql.exec("SELECT v FROM sfu WHERE k = 'state'").toArray();
+  return rows.length > 0 ? rows[0].v : undefined;
+}
+export function sfuStore(storage, json) {
+  storage.sql.exec("CREATE TABLE IF NOT EXISTS sfu (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  storage.sql.exec("INSERT OR REPLACE INTO sfu (k, v) VALUES ('state', ?)", json);
+}
 // The alarm call returns a Promise; the runtime orders it with the object's other storage
 // operations, so nothing waits on it here, but a failure is reported.
 export function setAlarm(storage, at) {
@@ -132,6 +146,10 @@ extern "C" {
     pub fn db_dequeue(storage: &JsValue, id: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(catch, js_name = dbForget)]
     pub fn db_forget(storage: &JsValue, id: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_name = sfuPeek)]
+    pub fn sfu_peek(storage: &JsValue) -> Result<Option<String>, JsValue>;
+    #[wasm_bindgen(catch, js_name = sfuStore)]
+    pub fn sfu_store(storage: &JsValue, json: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(catch, js_name = setAlarm)]
     pub fn set_alarm(storage: &JsValue, at: Option<f64>) -> Result<(), JsValue>;
 

@@ -7,7 +7,7 @@
 //! on the JavaScript object while the object is awake.
 
 use streams_core::{
-    ConnId, IceGrant, Identity, Record, ResumeKey, Stored, HEARTBEAT_PING, HEARTBEAT_PONG,
+    ConnId, IceGrant, Identity, Record, ResumeKey, SfuState, Stored, HEARTBEAT_PING, HEARTBEAT_PONG,
 };
 use worker::wasm_bindgen::JsValue;
 use worker::{web_sys, Error, Result, State, WebSocket, WebSocketRequestResponsePair};
@@ -84,6 +84,22 @@ pub fn last_ping(state: &State, ws: &WebSocket) -> Option<u64> {
         .ok()
         .flatten()
         .map(|ms| ms as u64)
+}
+
+/// The stream's SFU record, read without writing (empty when it never stored one).
+pub fn sfu_peek(state: &State) -> Result<SfuState> {
+    let storage: JsValue = state.as_raw().storage().map_err(Error::from)?.into();
+    match glue::sfu_peek(&storage).map_err(Error::from)? {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| Error::RustError(format!("stored SFU record: {e}"))),
+        None => Ok(SfuState::default()),
+    }
+}
+
+/// Stores the stream's SFU record.
+pub fn sfu_store(state: &State, json: &str) -> Result<()> {
+    let storage: JsValue = state.as_raw().storage().map_err(Error::from)?.into();
+    glue::sfu_store(&storage, json).map_err(Error::from)
 }
 
 /// The object's SQLite storage, used only while resume is on.

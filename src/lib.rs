@@ -20,6 +20,7 @@ mod report;
 mod room;
 mod router;
 mod settings;
+mod sfu;
 
 pub use object::StreamObject;
 pub use room::RoomObject;

@@ -16,7 +16,8 @@ use std::rc::Rc;
 use streams_core::url;
 use streams_core::{
     error_frame, peerconnection_frame, Config, ConnId, Connect, Engine, ErrorCode, HeldSocket,
-    IceGrant, Input, Mode, MsgId, Output, ResumeKey, Settings, Sockets,
+    IceGrant, Input, Mode, MsgId, Output, Refusal, ResumeKey, Role, Settings, Sfu, SfuSettings,
+    Sockets, Stream,
 };
 use wasm_bindgen::prelude::*;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -30,6 +31,7 @@ use crate::hibernation::{self, Db};
 use crate::ice::IceService;
 use crate::presence::Presence;
 use crate::report::{find_socket, Cause, Reporter};
+use crate::sfu::{self as doors, Forwarded, Sends, StreamAccess};
 use crate::{glue, http, ids, log, settings};
 
 /// The Durable Object class, exported to the runtime by hand rather than by workers-rs'
@@ -40,14 +42,15 @@ use crate::{glue, http, ids, log, settings};
 #[wasm_bindgen]
 pub struct StreamObject {
     state: State,
-    env: Env,
-    settings: Rc<Settings>,
-    /// The stream key: the name the router gave the object.
-    key: String,
+    /// What rebuilding the stream's room reports needs.
+    rooms: RoomLink,
     config: Config,
     ice: Rc<IceService>,
     report: Rc<Reporter>,
-    live: RefCell<Option<Live>>,
+    /// The deployment's SFU, when streams may use it.
+    sfu: Option<SfuSettings>,
+    /// Shared with SFU requests, which reach it again after each Connection API call.
+    live: Rc<RefCell<Option<Live>>>,
 }
 
 /// The in-memory view of the stream while the object is awake.
@@ -56,8 +59,27 @@ struct Live {
     sockets: HashMap<ConnId, WebSocket>,
     /// Present while resume is on: members and queues are kept there.
     db: Option<Db>,
+    /// Present while the SFU is on: what the stream records about its use of it.
+    sfu: Option<Sfu>,
+    /// The SFU record as last stored.
+    sfu_stored: Option<String>,
     /// The stream's reports to its room, and the alarm.
     presence: Presence,
+}
+
+/// What the stream's reports to its room are loaded from when the stream is rebuilt.
+#[derive(Clone)]
+struct RoomLink {
+    env: Env,
+    settings: Rc<Settings>,
+    /// The stream key: the name the router gave the object.
+    key: String,
+}
+
+impl RoomLink {
+    fn presence(&self, state: &State) -> Result<Presence> {
+        Presence::load(state, &self.env, &self.settings, &self.key)
+    }
 }
 
 /// The engine's questions about sockets, answered by the runtime.
@@ -107,15 +129,19 @@ impl StreamObject {
             .ok()
             .and_then(|id| id.name())
             .unwrap_or_default();
+        let sfu = settings.sfu.clone();
         Self {
             state,
-            key,
             config: settings.config.clone(),
-            settings,
-            env: env.clone(),
+            rooms: RoomLink {
+                env: env.clone(),
+                settings,
+                key,
+            },
             ice: Rc::new(IceService::from_env(&env)),
             report: Rc::new(report),
-            live: RefCell::new(None),
+            sfu,
+            live: Rc::new(RefCell::new(None)),
         }
     }
 
@@ -125,12 +151,16 @@ impl StreamObject {
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
         let full_url = req.url();
         let path = url::split(&full_url).path;
+        if path == doors::INTERNAL_PATH {
+            return Ok(self.sfu_request(req));
+        }
         let answer = if path.starts_with(STATUS_PREFIX) {
             self.status()
         } else if path == PRESENCE_PATH {
             self.presence()
         } else {
-            self.connect(&full_url, http::ice_grant(&req))
+            let key = req.headers().get(doors::KEY_HEADER).ok().flatten();
+            self.connect(&full_url, http::ice_grant(&req), key.as_deref())
         };
         answer.map(http::raw).map_err(JsValue::from)
     }
@@ -147,6 +177,12 @@ impl StreamObject {
         };
         // A binary frame is refused whatever it holds, so its bytes are never copied in.
         let text = message.as_string();
+        if let Some(text) = &text {
+            let live = self.live()?;
+            if live.sfu.as_ref().is_some_and(|sfu| sfu.drops_frame(text)) {
+                return Ok(JsValue::UNDEFINED);
+            }
+        }
         let input = match &text {
             Some(text) => Input::Text { conn, text },
             None => Input::Binary { conn },
@@ -216,8 +252,24 @@ impl StreamObject {
     /// The stream's status, without creating anything: from memory when awake, else read from
     /// the sockets the runtime holds and, if the stream ever stored members, its storage.
     fn status(&self) -> Result<Response> {
-        let status = self.peek(|engine| engine.status())?;
-        json_response(status.json())
+        let awake = match self.live.try_borrow() {
+            Ok(slot) => slot.as_ref().map(|live| live.status_json()),
+            Err(_) => None,
+        };
+        let status = match awake {
+            Some(status) => status,
+            None => {
+                let status = Live::peek(&self.state, self.config.clone())?.status();
+                match &self.sfu {
+                    Some(settings) => {
+                        let stored = hibernation::sfu_peek(&self.state)?;
+                        Sfu::new(settings.clone(), stored).status_json(&status)
+                    }
+                    None => status.json(),
+                }
+            }
+        };
+        json_response(status)
     }
 
     /// Who publishes here now, for the stream's room (its publisher id and join time): from
@@ -244,7 +296,41 @@ impl StreamObject {
         Ok(read(&Live::peek(&self.state, self.config.clone())?))
     }
 
-    fn connect(&self, full_url: &str, grant: IceGrant) -> Result<Response> {
+    /// An SFU request the router forwarded: answered once the Connection API has.
+    fn sfu_request(&self, req: web_sys::Request) -> JsValue {
+        let forwarded = req
+            .headers()
+            .get(doors::ROUTE_HEADER)
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str::<Forwarded>(&json).ok());
+        let (Some(settings), Some(forwarded)) = (self.sfu.clone(), forwarded) else {
+            return http::http_error(ErrorCode::SfuUnavailable)
+                .map(http::raw)
+                .unwrap_or(JsValue::UNDEFINED);
+        };
+        let access = Access {
+            live: Rc::clone(&self.live),
+            state: State::from(
+                JsValue::from(self.state.as_raw())
+                    .unchecked_into::<worker_sys::DurableObjectState>(),
+            ),
+            rooms: self.rooms.clone(),
+            config: self.config.clone(),
+            report: Rc::clone(&self.report),
+            sfu: settings.clone(),
+        };
+        let ice = Rc::clone(&self.ice);
+        let answer = async move {
+            doors::handle(access, ice, settings, forwarded, worker::Request::from(req))
+                .await
+                .map(http::raw)
+                .map_err(JsValue::from)
+        };
+        future_to_promise(answer).into()
+    }
+
+    fn connect(&self, full_url: &str, grant: IceGrant, key: Option<&str>) -> Result<Response> {
         let query = url::split(full_url).query;
         let role = match Mode::parse(url::query_param(query, "mode").as_deref()) {
             Ok(mode) => mode.role(),
@@ -263,6 +349,14 @@ impl StreamObject {
         };
         let pair = WebSocketPair::new()?;
         let mut live = self.live()?;
+        if let (Some(sfu), Some(key)) = (live.sfu.as_mut(), key) {
+            sfu.set_key(key);
+        }
+        // A WHIP publisher is the stream's publisher, though the engine does not hold it.
+        let whip_holds = live.sfu.as_ref().is_some_and(Sfu::blocks_publisher);
+        if whip_holds && role == Role::Publisher && resume.is_none() {
+            return http::refuse_socket(Refusal(ErrorCode::PublisherExists));
+        }
         let outputs = live.call(&self.state, Input::Connect(connect));
         let current = Some((conn, &pair.server));
         live.report(&self.report, &Cause::Connect { role }, &outputs, current);
@@ -312,21 +406,74 @@ impl StreamObject {
     /// The live view, rebuilt from the runtime's sockets and storage if the object was evicted
     /// or the runtime restarted.
     fn live(&self) -> Result<RefMut<'_, Live>> {
-        let mut slot = self
-            .live
-            .try_borrow_mut()
-            .map_err(|_| Error::RustError("stream state is busy".into()))?;
-        if slot.is_none() {
-            let presence = Presence::load(&self.state, &self.env, &self.settings, &self.key)?;
-            *slot = Some(Live::restore(
-                &self.state,
-                self.config.clone(),
-                &self.report,
-                presence,
-            )?);
+        live_in(
+            &self.live,
+            &self.state,
+            &self.rooms,
+            &self.config,
+            &self.report,
+            self.sfu.as_ref(),
+        )
+    }
+}
+
+/// The live view in `cell`, rebuilt first if the object was evicted or the runtime restarted.
+fn live_in<'a>(
+    cell: &'a RefCell<Option<Live>>,
+    state: &State,
+    rooms: &RoomLink,
+    config: &Config,
+    report: &Reporter,
+    sfu: Option<&SfuSettings>,
+) -> Result<RefMut<'a, Live>> {
+    let mut slot = cell
+        .try_borrow_mut()
+        .map_err(|_| Error::RustError("stream state is busy".into()))?;
+    if slot.is_none() {
+        let presence = rooms.presence(state)?;
+        *slot = Some(Live::restore(state, config.clone(), report, presence, sfu)?);
+    }
+    RefMut::filter_map(slot, Option::as_mut)
+        .map_err(|_| Error::RustError("stream state missing".into()))
+}
+
+/// The stream's state as SFU requests reach it, between their Connection API calls.
+struct Access {
+    live: Rc<RefCell<Option<Live>>>,
+    state: State,
+    rooms: RoomLink,
+    config: Config,
+    report: Rc<Reporter>,
+    sfu: SfuSettings,
+}
+
+impl StreamAccess for Access {
+    fn with<R>(&self, f: impl FnOnce(&Stream, &mut Sfu) -> (R, Sends)) -> Result<R> {
+        let mut live = live_in(
+            &self.live,
+            &self.state,
+            &self.rooms,
+            &self.config,
+            &self.report,
+            Some(&self.sfu),
+        )?;
+        let Live { engine, sfu, .. } = &mut *live;
+        let sfu = sfu
+            .as_mut()
+            .ok_or_else(|| Error::RustError("SFU record missing".into()))?;
+        let (result, sends) = f(engine.stream(), sfu);
+        let now = js_sys::Date::now() as u64;
+        let mut outputs = Vec::new();
+        for (to, text) in sends {
+            outputs.extend(engine.send_to(now, &to, text));
         }
-        RefMut::filter_map(slot, Option::as_mut)
-            .map_err(|_| Error::RustError("stream state missing".into()))
+        live.perform(&self.state, &self.report, outputs, None);
+        live.store_sfu(&self.state, &self.report);
+        Ok(result)
+    }
+
+    fn max_subscribers(&self) -> usize {
+        self.config.max_subscribers
     }
 }
 
@@ -359,6 +506,7 @@ impl Live {
         config: Config,
         report: &Reporter,
         presence: Presence,
+        sfu: Option<&SfuSettings>,
     ) -> Result<Live> {
         let db = if config.resume_grace_ms > 0 {
             Some(Db::open(state)?)
@@ -391,10 +539,20 @@ impl Live {
         }
         let now = js_sys::Date::now() as u64;
         let (engine, outputs) = Engine::restore(config, key, now, held, stored);
+        let (sfu, sfu_stored) = match sfu {
+            Some(settings) => {
+                let stored = hibernation::sfu_peek(state)?;
+                let json = serde_json::to_string(&stored).ok();
+                (Some(Sfu::new(settings.clone(), stored)), json)
+            }
+            None => (None, None),
+        };
         let mut live = Live {
             engine,
             sockets,
             db,
+            sfu,
+            sfu_stored,
             presence,
         };
         live.report(report, &Cause::Restore, &outputs, None);
@@ -418,7 +576,7 @@ impl Live {
         });
     }
 
-    /// One engine call at the current time.
+    /// One engine call at the current time, and the SFU events it causes.
     fn call(&mut self, state: &State, input: Input) -> Vec<Output> {
         // Whole milliseconds since the epoch: far inside u64, never negative.
         let now = js_sys::Date::now() as u64;
@@ -426,7 +584,52 @@ impl Live {
             state,
             sockets: &self.sockets,
         };
-        self.engine.handle(now, input, &probe)
+        let mut outputs = self.engine.handle(now, input, &probe);
+        if let Some(sfu) = self.sfu.as_mut() {
+            let sends = sfu.after_call(self.engine.stream(), self.engine.observed());
+            for (to, text) in sends {
+                outputs.extend(self.engine.send_to(now, &to, text));
+            }
+            let json = serde_json::to_string(&sfu.state).ok();
+            if json != self.sfu_stored {
+                if let Some(json) = &json {
+                    if let Err(e) = hibernation::sfu_store(state, json) {
+                        log::error("runtime-error")
+                            .str("error", &e.to_string())
+                            .emit();
+                    }
+                }
+                self.sfu_stored = json;
+            }
+        }
+        outputs
+    }
+
+    /// Stores the SFU record if it changed since it was last stored.
+    fn store_sfu(&mut self, state: &State, report: &Reporter) {
+        let Some(sfu) = &self.sfu else { return };
+        let json = serde_json::to_string(&sfu.state).ok();
+        if json == self.sfu_stored {
+            return;
+        }
+        if let Some(text) = &json {
+            if let Err(e) = hibernation::sfu_store(state, text) {
+                report
+                    .line(log::error("runtime-error"))
+                    .str("error", &e.to_string())
+                    .emit();
+            }
+        }
+        self.sfu_stored = json;
+    }
+
+    /// The status API's answer.
+    fn status_json(&self) -> String {
+        let status = self.engine.status();
+        match &self.sfu {
+            Some(sfu) => sfu.status_json(&status),
+            None => status.json(),
+        }
     }
 
     /// Performs outputs in order and returns the ICE requests left to answer. `current` is the

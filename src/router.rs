@@ -11,10 +11,11 @@
 //!
 //! Every refusal made here is logged once, with its code, and counted in the metrics.
 
+use streams_core::sfu::{self as sfu_route, Door, SfuRoute};
 use streams_core::url;
 use streams_core::{
     admit_ice_api, admit_status, admit_watch, admit_with, resolve_within, Admitted, Credentials,
-    ErrorCode, IceGrant, Mode, Refusal, Rejection, WATCH_MODE,
+    ErrorCode, IceGrant, Mode, Refusal, Rejection, Settings, StreamKey, WATCH_MODE,
 };
 use wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::future_to_promise;
@@ -28,6 +29,7 @@ use crate::http::{
 use crate::ice::IceService;
 use crate::metrics::{Metrics, Point};
 use crate::ratelimit::{Limiter, CONNECT_LIMITER, ICE_LIMITER, STATUS_LIMITER};
+use crate::sfu::{self, Forwarded};
 use crate::{log, settings};
 
 /// Routes one request. A WebSocket goes to its stream's object by handing back the object's
@@ -77,6 +79,12 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
                 .map_err(JsValue::from)
         };
         return Ok(future_to_promise(answer).into());
+    }
+    if let Some(found) = sfu_route::route(&method, url.path).filter(|_| !upgrade) {
+        return match found {
+            Ok(route) => to_sfu(route, req, &env, &settings, &creds),
+            Err(()) => http_error(ErrorCode::NotFound).map(raw),
+        };
     }
     if url.path == ICE_SERVERS_PATH {
         let access = admit_ice_api(
@@ -185,7 +193,11 @@ fn forward(
             .str("stream", admitted.key.as_str())
             .emit();
     }
-    let req = with_grant(req, grant)?;
+    let key = settings::shared(env)
+        .sfu
+        .is_some()
+        .then(|| admitted.key.as_str().to_owned());
+    let req = with_grant(req, grant, key.as_deref())?;
     let namespace = env.durable_object(STREAMS_BINDING)?;
     let stub = namespace.id_from_name(admitted.key.as_str())?.get_stub()?;
     let stub: worker_sys::DurableObject = stub.into_rpc();
@@ -221,21 +233,149 @@ fn report_refusal(req: &web_sys::Request, env: &Env, refusal: Refusal) {
     }
 }
 
-/// The request to forward: [`ICE_GRANT_HEADER`] set from `grant`, whatever the client sent.
-fn with_grant(req: web_sys::Request, grant: IceGrant) -> Result<web_sys::Request> {
-    let sent = req.headers().has(ICE_GRANT_HEADER).map_err(Error::from)?;
-    if grant == IceGrant::StaticOnly && !sent {
+/// The request to forward: [`ICE_GRANT_HEADER`] set from `grant`, and with the SFU on the
+/// stream's key in [`sfu::KEY_HEADER`], whatever the client sent.
+fn with_grant(
+    req: web_sys::Request,
+    grant: IceGrant,
+    key: Option<&str>,
+) -> Result<web_sys::Request> {
+    let sent = req.headers().has(ICE_GRANT_HEADER).map_err(Error::from)?
+        || req.headers().has(sfu::KEY_HEADER).map_err(Error::from)?;
+    if grant == IceGrant::StaticOnly && !sent && key.is_none() {
         // Nothing to add or remove: forward the client's request itself.
         return Ok(req);
     }
     let headers = web_sys::Headers::new_with_headers(&req.headers()).map_err(Error::from)?;
     headers.delete(ICE_GRANT_HEADER).map_err(Error::from)?;
+    headers.delete(sfu::KEY_HEADER).map_err(Error::from)?;
     if grant == IceGrant::WithTurn {
         headers
             .set(ICE_GRANT_HEADER, ICE_GRANT_TURN)
             .map_err(Error::from)?;
     }
+    if let Some(key) = key {
+        headers.set(sfu::KEY_HEADER, key).map_err(Error::from)?;
+    }
     let init = web_sys::RequestInit::new();
     init.set_headers(&headers);
     web_sys::Request::new_with_request_and_init(&req, &init).map_err(Error::from)
+}
+
+/// Admits an SFU request (the proxy, WHIP, WHEP) and hands it to its stream's object.
+fn to_sfu(
+    route: SfuRoute,
+    req: web_sys::Request,
+    env: &Env,
+    settings: &Settings,
+    creds: &Credentials<'_>,
+) -> Result<JsValue> {
+    let door = route.door;
+    let method = req.method();
+    let origin = creds.origin;
+    if method == "OPTIONS" {
+        return sfu::preflight(door, settings.cors.allow(origin).as_deref()).map(raw);
+    }
+    let cors = settings.cors.allow(origin);
+    // The body is read before the refusal is sent: a client still sending its offer would see
+    // the connection reset instead of the answer.
+    let refuse = |code| -> Result<JsValue> {
+        let response = sfu::refuse(door, code).and_then(|r| sfu::with_cors(r, cors.as_deref()))?;
+        let Some(reading) = req
+            .body()
+            .map(|_| req.array_buffer())
+            .transpose()
+            .map_err(Error::from)?
+        else {
+            return Ok(raw(response));
+        };
+        let answer = async move {
+            let _ = worker::wasm_bindgen_futures::JsFuture::from(reading).await;
+            Ok(raw(response))
+        };
+        Ok(future_to_promise(answer).into())
+    };
+    if settings.sfu.is_none() {
+        return refuse(ErrorCode::SfuUnavailable);
+    }
+    if let Some(op) = route.op {
+        if method != op.method() {
+            return refuse(ErrorCode::MethodNotAllowed);
+        }
+    }
+    let max_path_bytes = settings.policy.max_path_bytes;
+    let admitted = match (door, method.as_str()) {
+        // A publisher's or a subscriber's admission, as its WebSocket would have.
+        (Door::Whip | Door::Whep, "POST") => {
+            let mode = if door == Door::Whip {
+                "publish"
+            } else {
+                "subscribe"
+            };
+            let request = streams_core::Request {
+                method: "GET",
+                upgrade: true,
+                path: &route.stream,
+                mode: Some(mode),
+            };
+            match admit_with(&request, creds, &settings.policy) {
+                Ok(admitted) => Ok((
+                    admitted.key,
+                    settings.ice_grant(creds, admitted.token_verified) == IceGrant::WithTurn,
+                )),
+                Err(Rejection::Http(code) | Rejection::Socket(Refusal(code))) => Err(code),
+            }
+        }
+        // The ticket (or the session URL's resource id) is the credential: only the key is
+        // needed, from the publisher's plain name or the subscribers' hash path alike.
+        _ => match resolve_within(&route.stream, Mode::Publish, max_path_bytes) {
+            Err(Refusal(ErrorCode::HashPathPublish)) => {
+                resolve_within(&route.stream, Mode::Subscribe, max_path_bytes)
+                    .map_err(Refusal::code)
+            }
+            other => other.map_err(Refusal::code),
+        }
+        .map(|key| (key, false)),
+    };
+    let (key, turn): (StreamKey, bool) = match admitted {
+        Ok(admitted) => admitted,
+        Err(code) => return refuse(code),
+    };
+    let forwarded = Forwarded {
+        path: route.stream.clone(),
+        route,
+        key: key.as_str().to_owned(),
+        turn,
+    };
+    let route_json =
+        serde_json::to_string(&forwarded).map_err(|e| Error::RustError(e.to_string()))?;
+    let headers = web_sys::Headers::new().map_err(Error::from)?;
+    headers
+        .set(sfu::ROUTE_HEADER, &route_json)
+        .map_err(Error::from)?;
+    for name in ["Content-Type", "Content-Length", "Authorization"] {
+        if let Some(value) = req.headers().get(name).map_err(Error::from)? {
+            headers.set(name, &value).map_err(Error::from)?;
+        }
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(&method);
+    init.set_headers(&headers);
+    if let Some(body) = req.body() {
+        init.set_body(&body);
+    }
+    let inner = web_sys::Request::new_with_str_and_init(
+        &format!("https://stream.internal{}", sfu::INTERNAL_PATH),
+        &init,
+    )
+    .map_err(Error::from)?;
+    let namespace = env.durable_object(STREAMS_BINDING)?;
+    let stub = namespace.id_from_name(key.as_str())?.get_stub()?;
+    let stub: worker_sys::DurableObject = stub.into_rpc();
+    let promise = stub.fetch_with_request(&inner)?;
+    let answer = async move {
+        let response = worker::wasm_bindgen_futures::JsFuture::from(promise).await?;
+        sfu::cors_copy(response.into(), cors.as_deref()).map_err(JsValue::from)
+    };
+    Ok(future_to_promise(answer).into())
 }

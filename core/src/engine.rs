@@ -366,6 +366,19 @@ impl Engine {
         }
     }
 
+    /// Sends `text` to a member outside any frame (the SFU's events, `crate::sfu`): now, or
+    /// queued while it is away, as the engine's own events are. A queue that overflows ends
+    /// the member's wait as usual.
+    pub fn send_to(&mut self, now: u64, to: &PeerId, text: String) -> Vec<Output> {
+        let mut out = Vec::new();
+        let mut leaving = Vec::new();
+        self.deliver(to, text, &mut out, &mut leaving);
+        for id in leaving {
+            self.depart(&id, now, &mut out);
+        }
+        out
+    }
+
     /// The membership changes of the last [`Engine::handle`] call, in order.
     pub fn observed(&self) -> &[Observed] {
         &self.observed

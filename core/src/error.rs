@@ -169,6 +169,36 @@ error_codes! {
     /// A watcher sent a frame other than the heartbeat `ping`.
     WatchOnly = "watch-only", 400, GENERIC_CLOSE,
         "a room watcher sends nothing but \"ping\"";
+    /// An SFU route on a deployment without the SFU.
+    SfuUnavailable = "sfu-unavailable", 503, GENERIC_CLOSE,
+        "this server has no SFU configured (SFU_MODE, REALTIME_APP_ID, REALTIME_APP_SECRET)";
+    /// An SFU proxy body that is not the Connection API's documented shape, or an unusable SDP
+    /// offer to WHIP or WHEP.
+    SfuBadRequest = "sfu-bad-request", 400, GENERIC_CLOSE,
+        "the body is not the Realtime SFU Connection API's documented shape, or not a usable SDP offer";
+    /// No valid ticket of a current member of the stream (or no such WHIP/WHEP session).
+    SfuTicket = "sfu-ticket", 401, GENERIC_CLOSE,
+        "this needs the SFU ticket of a current member of the stream (from its sfu event)";
+    /// The SFU session belongs to another member.
+    SfuNotOwner = "sfu-not-owner", 403, GENERIC_CLOSE,
+        "this SFU session belongs to another member";
+    /// A push from a member that is not the stream's publisher.
+    SfuNotPublisher = "sfu-not-publisher", 403, GENERIC_CLOSE,
+        "only the stream's publisher may push tracks";
+    /// A pull of a track that the stream's publisher did not push.
+    SfuForeignTrack = "sfu-foreign-track", 403, GENERIC_CLOSE,
+        "only the tracks this stream's publisher pushed may be pulled, by its subscribers";
+    /// Tracks pushed or pulled while the stream is a mesh.
+    SfuMesh = "sfu-mesh", 409, GENERIC_CLOSE, "this stream is not using the SFU";
+    /// A WHEP request before the publisher pushed any track.
+    SfuNotReady = "sfu-not-ready", 503, GENERIC_CLOSE,
+        "the stream's publisher has no tracks on the SFU yet; retry shortly";
+    /// The Realtime SFU API failed or answered outside its documented shape.
+    SfuUpstream = "sfu-upstream", 502, GENERIC_CLOSE,
+        "the Realtime SFU did not answer as documented";
+    /// A WHIP or WHEP offer without `Content-Type: application/sdp`.
+    UnsupportedMediaType = "unsupported-media-type", 415, GENERIC_CLOSE,
+        "send the SDP offer as Content-Type: application/sdp";
 }
 
 impl ErrorCode {

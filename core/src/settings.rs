@@ -18,6 +18,7 @@ use std::fmt;
 
 use crate::config::{DEFAULT_RELAY_BURST_BYTES, DEFAULT_RELAY_BYTES_PER_SECOND};
 use crate::ice::{IceSources, DEFAULT_CLOUDFLARE_API_BASE, DEFAULT_ICE_SERVERS};
+use crate::sfu::{SfuMode, SfuSettings, DEFAULT_REALTIME_API_BASE};
 use crate::{
     Access, Config, ConfigError, CorsOrigins, Credentials, IceSettings, Policy, Rate, RoomConfig,
 };
@@ -67,6 +68,10 @@ pub struct Flag;
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -292,6 +297,10 @@ const SUBSCRIBE_ACCESS: Choice = Choice {
     choices: &["open", "token", "hash-only"],
     invalid: "token",
 };
+const SFU_MODES: Choice = Choice {
+    choices: &["off", "auto", "always"],
+    invalid: "off",
+};
 const ICE_API_ACCESS: Choice = Choice {
     choices: &["open", "stream"],
     invalid: "stream",
@@ -368,6 +377,16 @@ vars! {
         "seconds between a watched room's checks of the streams it lists against their objects (also done when a watcher connects); `0` only when a watcher connects";
     TEST_DROP_ROOM_REPORTS => test_drop_room_reports: u64 = Number { min: 0, max: 1_000_000 }, "0",
         "for tests only: the first N reports from streams to their rooms made in each Worker isolate fail as if the network lost them (they are sent again, as any failed report is)";
+    REALTIME_APP_ID => realtime_app_id: Option<String> = Text, "unset",
+        "the Cloudflare Realtime SFU app id; with `REALTIME_APP_SECRET` and `SFU_MODE`, streams can use the SFU, WHIP and WHEP ([docs/PROTOCOL.md](docs/PROTOCOL.md#sfu-mode))";
+    REALTIME_APP_SECRET => realtime_app_secret: Option<Secret> = SecretKind, "unset",
+        "secret: the Realtime SFU app's secret; it stays in the Worker (also the key of members' SFU tickets)";
+    REALTIME_API_BASE => realtime_api_base: Option<String> = Text, DEFAULT_REALTIME_API_BASE,
+        "the Realtime SFU Connection API; tests point it at a local stand-in";
+    SFU_MODE => sfu_mode: Option<&'static str> = SFU_MODES, "off",
+        "`off`, `auto` or `always`: `always` puts every stream on the SFU; `auto` switches a stream when its subscribers pass `MESH_MAX_SUBSCRIBERS`, until it empties";
+    MESH_MAX_SUBSCRIBERS => mesh_max_subscribers: u64 = Number { min: 0, max: 32_767 }, "6",
+        "with `SFU_MODE=auto`: the most subscribers (WHEP viewers included) a stream serves as a mesh";
 }
 
 /// Secrets shorter than this are used but reported: HMAC is only as strong as its key.
@@ -435,6 +454,8 @@ pub struct Settings {
     pub room_prefixes: Vec<String>,
     /// Per-room settings, for the room's Durable Object.
     pub rooms: RoomConfig,
+    /// The Realtime SFU, when streams may use it.
+    pub sfu: Option<SfuSettings>,
 }
 
 impl Default for Settings {
@@ -513,9 +534,11 @@ impl Settings {
             frame_rate: config.frame_rate,
             flood_close_after: config.flood_close_after,
         };
+        let sfu = sfu_settings(&vars, &mut errors);
         let settings = Settings {
             room_prefixes,
             rooms,
+            sfu,
             connect_rate: per_minute(vars.ip_connect_rate),
             ice_api_rate: per_minute(vars.ice_api_rate),
             status_api_rate: per_minute(vars.status_api_rate),
@@ -572,6 +595,42 @@ impl Settings {
             }
         }
     }
+}
+
+/// The SFU, when `SFU_MODE` asks for it and its app is named; otherwise none, and a mode
+/// without its app is reported.
+fn sfu_settings(vars: &Vars, errors: &mut Vec<ConfigError>) -> Option<SfuSettings> {
+    let mode = match vars.sfu_mode {
+        None | Some("off") => return None,
+        Some("always") => SfuMode::Always,
+        Some(_) => SfuMode::Auto {
+            mesh_max: to_usize(vars.mesh_max_subscribers),
+        },
+    };
+    let (Some(app_id), Some(secret)) = (&vars.realtime_app_id, &vars.realtime_app_secret) else {
+        errors.push(ConfigError(format!(
+            "{SFU_MODE} needs {REALTIME_APP_ID} and {REALTIME_APP_SECRET}: without them no stream uses the SFU"
+        )));
+        return None;
+    };
+    let api_base = vars
+        .realtime_api_base
+        .as_deref()
+        .unwrap_or(DEFAULT_REALTIME_API_BASE)
+        .trim_end_matches('/')
+        .to_owned();
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        errors.push(ConfigError(format!(
+            "{REALTIME_API_BASE}={api_base:?} is not an http(s) URL: no stream uses the SFU"
+        )));
+        return None;
+    }
+    Some(SfuSettings {
+        app_id: app_id.clone(),
+        secret: secret.clone(),
+        api_base,
+        mode,
+    })
 }
 
 /// The admission rules, with their cross-checks.
@@ -945,6 +1004,41 @@ mod tests {
         assert!(!line.contains("turn-secret-value") && !line.contains(LONG_SECRET));
         let debug = format!("{s:?}");
         assert!(!debug.contains("turn-secret-value") && !debug.contains(LONG_SECRET));
+    }
+
+    #[test]
+    fn the_sfu_needs_its_mode_app_id_and_secret_and_a_mode_without_them_is_reported() {
+        assert_eq!(parse(&[]).0.sfu, None);
+        let app = [
+            (REALTIME_APP_ID, "app"),
+            (REALTIME_APP_SECRET, "app-secret"),
+        ];
+        assert_eq!(parse(&app).0.sfu, None, "off by default");
+        let (s, errors) = parse(&[app[0], app[1], (SFU_MODE, "auto")]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let sfu = s.sfu.unwrap();
+        assert_eq!(sfu.mode, SfuMode::Auto { mesh_max: 6 });
+        assert_eq!(
+            sfu.url("sessions/new"),
+            "https://rtc.live.cloudflare.com/v1/apps/app/sessions/new"
+        );
+        let (s, _) = parse(&[
+            app[0],
+            app[1],
+            (SFU_MODE, "always"),
+            (REALTIME_API_BASE, "http://127.0.0.1:9/v1/"),
+            (MESH_MAX_SUBSCRIBERS, "2"),
+        ]);
+        let sfu = s.sfu.unwrap();
+        assert_eq!(sfu.mode, SfuMode::Always);
+        assert_eq!(sfu.url("x"), "http://127.0.0.1:9/v1/apps/app/x");
+        let (s, errors) = parse(&[(SFU_MODE, "always")]);
+        assert_eq!(s.sfu, None);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let (s, errors) = parse(&[app[0], app[1], (SFU_MODE, "sometimes")]);
+        assert_eq!(s.sfu, None, "a typo is off");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(!format!("{s:?}").contains("app-secret"));
     }
 
     /// The README's configuration reference is the table, row for row.

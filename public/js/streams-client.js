@@ -62,6 +62,8 @@
  * @property {{ id: string }} published
  * @property {{ id: string }} unpublished
  * @property {{ from: string, data: unknown, message: Record<string, unknown> }} notify
+ * @property {{ ticket: unknown, session?: unknown, tracks?: unknown }} sfu as the server sent
+ *   them: sfu.js checks them
  * @property {{ code: string, reason: string, msgId?: number }} error
  * @property {{ code: number, reason: string, willReconnect: boolean, resuming: boolean }} close
  */
@@ -75,10 +77,13 @@
  * - `subscribed` / `unsubscribed`: `{ id }`, to the publisher, a subscriber came or left.
  * - `published` / `unpublished`: `{ id }`, to a subscriber, the publisher came or left.
  * - `notify`: `{ from, data, message }`, a NOTIFY relayed from peer `from`.
+ * - `sfu`: `{ ticket, session?, tracks? }`, the stream uses the Realtime SFU (docs/PROTOCOL.md,
+ *   "SFU mode"): to the publisher, push; to a subscriber, pull `tracks` of `session`. The
+ *   ticket is this member's credential for the SFU proxy: keep it out of logs.
  * - `error`: `{ code, reason, msgId }`, the server refused a frame or the connection.
  * - `close`: `{ code, reason, willReconnect, resuming }`, a socket closed (or was given up as
  *   silent); `resuming` when the next attempt resumes.
- * @typedef {'state' | 'open' | 'created' | 'resumed' | 'subscribed' | 'unsubscribed' | 'published' | 'unpublished' | 'notify' | 'error' | 'close'} StreamEventName
+ * @typedef {'state' | 'open' | 'created' | 'resumed' | 'subscribed' | 'unsubscribed' | 'published' | 'unpublished' | 'notify' | 'sfu' | 'error' | 'close'} StreamEventName
  */
 
 /** Server refusals that retrying cannot fix (bad path, tokens, origin...): see docs/PROTOCOL.md. */
@@ -312,6 +317,7 @@ export class StreamClient extends EventTarget {
     if (frame?.method === 'EVENT') {
       const { type, id } = frame.data ?? {};
       if (type === 'created') this.onCreated(frame.data);
+      else if (type === 'sfu') this.emit('sfu', { ticket: frame.data.ticket, session: frame.data.session, tracks: frame.data.tracks });
       else this.emit(type, { id });
     } else if (frame?.method === 'NOTIFY') {
       this.emit('notify', { from: frame.from, data: frame.data, message: frame });

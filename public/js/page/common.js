@@ -19,9 +19,9 @@ export const params = new URLSearchParams(location.search);
 
 /**
  * State the end-to-end tests read; handy in the console too.
- * @type {{ status: string, client: import('../streams-client.js').StreamClient | null, mesh: import('../peer.js').Mesh | null }}
+ * @type {{ status: string, client: import('../streams-client.js').StreamClient | null, mesh: import('../peer.js').Mesh | null, sfu: import('../sfu.js').Sfu | null }}
  */
-export const debug = { status: 'idle', client: null, mesh: null };
+export const debug = { status: 'idle', client: null, mesh: null, sfu: null };
 /** @type {any} */ (window).namedStreams = debug;
 
 /** @param {string} view */

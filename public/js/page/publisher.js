@@ -1,6 +1,7 @@
 // The publisher view: camera preview, controls, viewer count, and the link to share.
 import { connect, hashPath } from '../streams-client.js';
 import { createMesh } from '../peer.js';
+import { createSfu, dropMeshPeer } from '../sfu.js';
 import { $, clientOptions, configurationOverrides, debug, params, report, setStatus, setView, watchConnection } from './common.js';
 import { copyLink, drawQr } from './share.js';
 
@@ -21,8 +22,25 @@ export async function publish(path) {
   const client = connect(path, 'publish', clientOptions());
   debug.client = client;
   let live = false;
-  const mesh = createMesh({
+  // On the SFU, viewers are counted from the server's events: no mesh connection stands for them.
+  /** @type {Set<string>} */
+  const viewerIds = new Set();
+  client.on('subscribed', ({ id }) => viewerIds.add(id));
+  client.on('unsubscribed', ({ id }) => viewerIds.delete(id));
+  client.on('created', () => viewerIds.clear());
+  const sfu = createSfu({
     signaling: client,
+    localStream: local,
+    configuration: configurationOverrides(),
+    onPeerMoved: (id) => {
+      dropMeshPeer(mesh, id);
+      updateCount();
+    },
+    onError: report,
+  });
+  debug.sfu = sfu;
+  const mesh = createMesh({
+    signaling: sfu.meshSignaling(),
     localStream: local,
     configuration: configurationOverrides(),
     onState: () => updateCount(),
@@ -31,7 +49,7 @@ export async function publish(path) {
   debug.mesh = mesh;
   // The overlay and the status line say the same number: both come from here.
   const updateCount = () => {
-    const n = mesh.peers.size;
+    const n = sfu.active ? viewerIds.size : mesh.peers.size;
     const count = `${n} viewer${n === 1 ? '' : 's'}`;
     $('publisher-count').textContent = count;
     document.body.dataset.viewers = String(n);
@@ -53,7 +71,11 @@ export async function publish(path) {
     },
     onFreshJoin: () => queueMicrotask(updateCount),
   });
-  wireControls(local, mesh);
+  wireControls(local, {
+    replaceTrack: async (track, kind) => {
+      await Promise.all([mesh.replaceTrack(track, kind), sfu.replaceTrack(track, kind)]);
+    },
+  });
   await showShareLinks(path);
 }
 
@@ -95,7 +117,7 @@ async function showShareLinks(path) {
 
 /**
  * @param {MediaStream} local
- * @param {import('../peer.js').Mesh} mesh
+ * @param {{ replaceTrack: (track: MediaStreamTrack, kind: string) => Promise<void> }} mesh every connection that sends (the mesh's and the SFU's)
  */
 function wireControls(local, mesh) {
   const [audio] = local.getAudioTracks();

@@ -1,6 +1,7 @@
 // The viewer view: the publisher's video, and what is going on when there is none.
 import { connect } from '../streams-client.js';
 import { createMesh } from '../peer.js';
+import { createSfu, dropMeshPeer } from '../sfu.js';
 import { fetchStreamStatus } from '../stream-status.js';
 import { $, clientOptions, configurationOverrides, debug, report, setStatus, setView, watchConnection } from './common.js';
 import { refusalMessage } from './messages.js';
@@ -55,19 +56,39 @@ export function subscribe(path) {
   const video = /** @type {HTMLVideoElement} */ ($('remote'));
   const client = connect(path, 'subscribe', clientOptions());
   debug.client = client;
+  /** @param {MediaStream} stream */
+  const show = (stream) => {
+    // ontrack fires once per track of the same stream; reassigning would restart playback.
+    if (video.srcObject === stream) return;
+    video.srcObject = stream;
+    play(video).catch(report);
+  };
+  /** @param {RTCPeerConnectionState} state */
+  const showState = (state) => {
+    if (state === 'connected') setStatus('live', 'Live');
+    else if (state === 'connecting' || state === 'new') setStatus('connecting', 'Connecting…');
+    else if (state === 'failed' || state === 'disconnected') setStatus('connecting', 'Connection interrupted, retrying…');
+  };
+  // SFU mode: the SFU's stream replaces the mesh's once it plays; then the mesh connection goes.
+  const sfu = createSfu({
+    signaling: client,
+    configuration: configurationOverrides(),
+    onStream: show,
+    onMoved: () => {
+      for (const id of [...mesh.peers.keys()]) dropMeshPeer(mesh, id);
+    },
+    onState: showState,
+    onError: report,
+  });
+  debug.sfu = sfu;
   const mesh = createMesh({
     signaling: client,
     configuration: configurationOverrides(),
     onStream: (_, stream) => {
-      // ontrack fires once per track of the same stream; reassigning would restart playback.
-      if (video.srcObject === stream) return;
-      video.srcObject = stream;
-      play(video).catch(report);
+      if (!sfu.state.moved) show(stream);
     },
     onState: (_, state) => {
-      if (state === 'connected') setStatus('live', 'Live');
-      else if (state === 'connecting' || state === 'new') setStatus('connecting', 'Connecting…');
-      else if (state === 'failed' || state === 'disconnected') setStatus('connecting', 'Connection interrupted, retrying…');
+      if (!sfu.state.moved) showState(state);
     },
     onError: report,
   });
@@ -98,7 +119,7 @@ export function subscribe(path) {
     if (stream === 'not-live') stageMessage('waiting-for-publisher');
     else if (stream !== 'live') stageMessage('waiting-for-publisher', 'The video starts when the publisher is live.');
   });
-  startStats(mesh);
+  startStats(mesh, sfu);
 }
 
 /**
@@ -187,18 +208,19 @@ async function toggleFullscreen(stage, video) {
 /**
  * A small overlay: bitrate, resolution and round-trip time of the incoming video.
  * @param {import('../peer.js').Mesh} mesh
+ * @param {import('../sfu.js').Sfu} sfu
  */
-function startStats(mesh) {
+function startStats(mesh, sfu) {
   /** @type {{ bytes: number, time: number } | null} */
   let last = null;
   const stats = $('stats');
   const update = async () => {
-    const [peer] = mesh.peers.values();
-    if (!peer) {
+    const pc = sfu.state.moved ? sfu.pc : mesh.peers.values().next().value?.pc;
+    if (!pc) {
       stats.hidden = true;
       return;
     }
-    const report = await peer.pc.getStats();
+    const report = await pc.getStats();
     /** @type {any} */
     let video;
     /** @type {any} */
