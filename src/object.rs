@@ -143,6 +143,12 @@ impl StreamObject {
         };
         // A binary frame is refused whatever it holds, so its bytes are never copied in.
         let text = message.as_string();
+        if let Some(text) = &text {
+            let live = self.live()?;
+            if live.sfu.as_ref().is_some_and(|sfu| sfu.drops_frame(text)) {
+                return Ok(JsValue::UNDEFINED);
+            }
+        }
         let input = match &text {
             Some(text) => Input::Text { conn, text },
             None => Input::Binary { conn },

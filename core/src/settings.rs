@@ -967,6 +967,41 @@ mod tests {
         assert!(!debug.contains("turn-secret-value") && !debug.contains(LONG_SECRET));
     }
 
+    #[test]
+    fn the_sfu_needs_its_mode_app_id_and_secret_and_a_mode_without_them_is_reported() {
+        assert_eq!(parse(&[]).0.sfu, None);
+        let app = [
+            (REALTIME_APP_ID, "app"),
+            (REALTIME_APP_SECRET, "app-secret"),
+        ];
+        assert_eq!(parse(&app).0.sfu, None, "off by default");
+        let (s, errors) = parse(&[app[0], app[1], (SFU_MODE, "auto")]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let sfu = s.sfu.unwrap();
+        assert_eq!(sfu.mode, SfuMode::Auto { mesh_max: 6 });
+        assert_eq!(
+            sfu.url("sessions/new"),
+            "https://rtc.live.cloudflare.com/v1/apps/app/sessions/new"
+        );
+        let (s, _) = parse(&[
+            app[0],
+            app[1],
+            (SFU_MODE, "always"),
+            (REALTIME_API_BASE, "http://127.0.0.1:9/v1/"),
+            (MESH_MAX_SUBSCRIBERS, "2"),
+        ]);
+        let sfu = s.sfu.unwrap();
+        assert_eq!(sfu.mode, SfuMode::Always);
+        assert_eq!(sfu.url("x"), "http://127.0.0.1:9/v1/apps/app/x");
+        let (s, errors) = parse(&[(SFU_MODE, "always")]);
+        assert_eq!(s.sfu, None);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let (s, errors) = parse(&[app[0], app[1], (SFU_MODE, "sometimes")]);
+        assert_eq!(s.sfu, None, "a typo is off");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(!format!("{s:?}").contains("app-secret"));
+    }
+
     /// The README's configuration reference is the table, row for row.
     #[test]
     fn the_readme_configuration_table_is_the_settings_table() {

@@ -251,6 +251,24 @@ impl Sfu {
         self.state.whip.is_some()
     }
 
+    /// Whether a member's frame is a `NOTIFY` to the WHIP publisher, which is present but has
+    /// no socket to take it: dropped, without the departure event an absent target earns (a
+    /// page that starts a mesh offer on `published` must not be told the publisher left).
+    pub fn drops_frame(&self, text: &str) -> bool {
+        let Some((whip, _)) = &self.state.whip else {
+            return false;
+        };
+        // Larger frames go to the engine, which refuses them by size.
+        if text.len() > 64 * 1024 {
+            return false;
+        }
+        let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else {
+            return false;
+        };
+        frame.get("method").and_then(|m| m.as_str()) == Some("NOTIFY")
+            && frame.get("to").and_then(|t| t.as_str()) == Some(whip.as_str())
+    }
+
     /// The `sfu` event for `id`, with the publication for subscribers.
     fn event(&self, id: &PeerId, holder: Holder) -> String {
         let ticket = self.ticket(id, holder);
@@ -819,12 +837,22 @@ pub fn route(method: &str, path: &str) -> Option<Result<SfuRoute, ()>> {
             op: None,
             session: None,
         }),
-        Door::Whip | Door::Whep => split_session(rest).map(|(stream, session)| SfuRoute {
-            door,
-            stream,
-            op: None,
-            session: Some(session),
-        }),
+        Door::Whip | Door::Whep => match split_session(rest) {
+            Some((stream, session)) => Some(SfuRoute {
+                door,
+                stream,
+                op: None,
+                session: Some(session),
+            }),
+            // A preflight may ask about the endpoint as well as a session URL.
+            None if method == "OPTIONS" && rest.len() > 1 => Some(SfuRoute {
+                door,
+                stream: rest.to_owned(),
+                op: None,
+                session: None,
+            }),
+            None => None,
+        },
     };
     Some(found.ok_or(()))
 }
