@@ -82,7 +82,7 @@ test('a viewer is told it waits for the publisher, sees the stream, and is told 
   const path = '/browser/viewer-messages';
   const viewer = await openPage(browser, server, `?subscribe=${path}&ice=none`);
   try {
-    await viewer.waitForFunction(() => document.body.dataset.stage === 'waiting-for-publisher');
+    await viewer.waitForFunction(() => document.body.dataset.stage === 'waiting-for-publisher' && document.body.dataset.stream === 'not-live');
     assert.equal(await text(viewer, '#stage-title'), 'Waiting for the publisher');
     assert.match(await text(viewer, '#stage-text'), /Nobody is publishing on this stream yet/);
     const publisher = await openPage(browser, server, `?publish=${path}&ice=none`);

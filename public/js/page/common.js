@@ -1,7 +1,7 @@
 // What every view of the page shares: the status line, the problem view, the link's options and
 // the connection's state as people see it. UI only: the protocol lives in ../streams-client.js.
 import { CLOSE, isPermanentRefusal, normalizePath, StreamPathError } from '../streams-client.js';
-import { refusalMessage, sentenceOf } from './messages.js';
+import { MESSAGE_CODES, refusalMessage, sentenceOf } from './messages.js';
 
 /**
  * The element with this id. The page's markup is fixed (index.html), so a missing id is a bug
@@ -154,16 +154,19 @@ export function watchConnection(client, mode, { onRefused = () => {}, onFreshJoi
       showProblem(message.title, sentenceOf(why?.reason), message.advice);
       onRefused();
     } else if (willReconnect && !resuming) {
-      if (why) {
+      if (why && MESSAGE_CODES.includes(why.code)) {
+        // A refusal the client retries (a second publisher, a full stream): say what it is.
         const message = refusalMessage(why.code, mode);
         document.body.dataset.refusal = why.code;
         setStatus('reconnecting', `${message.title}. ${message.advice}`);
         onRetrying(why.code, message.title);
       } else {
-        setStatus('reconnecting', 'Reconnecting…');
+        // The client's own reasons (`connect timeout`, `heartbeat timeout`) or none.
+        setStatus('reconnecting', why ? `${sentenceOf(why.reason)} Trying again…` : 'Reconnecting…');
       }
     } else if (code === CLOSE.REPLACED) {
-      setStatus('error', refusalMessage('replaced', mode).title);
+      const message = refusalMessage('replaced', mode);
+      setStatus('error', `${message.title}. ${message.advice}`);
     } else if (!willReconnect) {
       setStatus('error', reason ? `Disconnected: ${sentenceOf(reason)}` : 'Disconnected.');
     }

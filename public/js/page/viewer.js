@@ -113,7 +113,11 @@ export function subscribe(path) {
   });
   client.on('created', () => {
     setStatus('waiting', waitingText);
-    if (document.body.dataset.stream === 'not-live') stageMessage('waiting-for-publisher');
+    // A publisher already there is announced right after `created`; until then, and when the
+    // status could not be asked (a token-protected stream), the stage waits as the line does.
+    const stream = document.body.dataset.stream;
+    if (stream === 'not-live') stageMessage('waiting-for-publisher');
+    else if (stream !== 'live') stageMessage('waiting-for-publisher', 'The video starts when the publisher is live.');
   });
   startStats(mesh, sfu);
 }
