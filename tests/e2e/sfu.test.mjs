@@ -266,6 +266,7 @@ test('WHIP refusals: not SDP, no usable offer, a hash path\'s hash', async () =>
   const garbage = await offerTo(server, 'whip', stream, 'hello');
   assert.equal(garbage.status, 400);
   assert.match(garbage.text, /^sfu-bad-request: /);
+  // Its peer connection is closed after: an open one's UDP socket keeps the test process alive.
   const offer = await sendingOffer();
   const hashed = await offerTo(server, 'whip', `/sha1/${'0'.repeat(40)}`, offer.sdp);
   offer.pc.close();

@@ -47,8 +47,16 @@ export async function startStandin({ appId = 'standin-app', appSecret = crypto.r
     stats: () => get('/_standin/stats'),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const done = () => {
+          clearTimeout(timer);
+          // Its pipes too: an open one would keep the test process alive.
+          for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
+          resolve();
+        };
+        // A stuck close must not hold the test run: it is killed outright after 5 s.
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };
