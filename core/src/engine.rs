@@ -315,15 +315,16 @@ impl Engine {
     pub fn handle(&mut self, now: u64, input: Input, sockets: &dyn Sockets) -> Vec<Output> {
         let mut out = Vec::new();
         self.observed.clear();
+        // A grace period that is over has ended, whether or not its alarm has run yet (after a
+        // restart the first event can come before the overdue alarm): the input meets a stream
+        // without those members, so a late resume is refused and departures come first.
+        self.expire(now, &mut out);
         match input {
             Input::Connect(connect) => self.connect(now, connect, sockets, &mut out),
             Input::Text { conn, text } => self.frame(now, conn, Some(text), sockets, &mut out),
             Input::Binary { conn } => self.frame(now, conn, None, sockets, &mut out),
             Input::Closed { conn, code, reason } => self.closed(now, conn, code, reason, &mut out),
-            Input::Timeout => {
-                self.sweep(now, sockets, &mut out);
-                self.expire(now, &mut out);
-            }
+            Input::Timeout => self.sweep(now, sockets, &mut out),
         }
         let next = self.next_deadline();
         if next != self.armed {

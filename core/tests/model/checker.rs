@@ -194,6 +194,11 @@ pub enum Op {
     Advance {
         ms: u64,
     },
+    /// Time passes with the alarms late (a busy or restarting runtime): the next input may
+    /// come before an overdue alarm.
+    Stall {
+        ms: u64,
+    },
     /// The object is evicted and rebuilt from held sockets and storage.
     Evict {
         path: usize,
@@ -1008,6 +1013,10 @@ impl Model {
 
     fn timeout(&mut self, now: u64, sockets: &View, x: &mut Expect) {
         self.sweep(now, sockets, x);
+    }
+
+    /// Before every input, alarm or not: members whose grace period is over depart first.
+    fn expire(&mut self, now: u64, x: &mut Expect) {
         let grace = self.config.resume_grace_ms;
         let due: Vec<String> = self
             .members
@@ -1410,6 +1419,7 @@ impl Checker {
                 }
             }
             Op::Advance { ms } => self.advance(*ms)?,
+            Op::Stall { ms } => self.now += ms,
             Op::Evict { path } => self.rebuild(path % self.streams.len(), false)?,
             Op::Restart { path } => self.rebuild(path % self.streams.len(), true)?,
         }
@@ -1744,6 +1754,7 @@ impl Checker {
         let StreamState { sim, model } = &mut self.streams[stream];
         sim.now = now;
         let mut x = Expect::default();
+        model.expire(now, &mut x);
         expect(model, now, &View(&sim.sockets), &mut x);
         let before = Before::of(&sim.sockets, &x);
         self.calls += 1;
@@ -2161,6 +2172,9 @@ pub fn ops_from_bytes(bytes: &[u8]) -> (Variant, Vec<Op>) {
             8 => Op::Resume {
                 who: a,
                 value: VALUES[b % VALUES.len()],
+            },
+            15 if flag(0x10) => Op::Stall {
+                ms: ADVANCES[b % ADVANCES.len()],
             },
             9 | 15 => Op::Advance {
                 ms: ADVANCES[b % ADVANCES.len()],
