@@ -172,6 +172,11 @@ pub struct Engine {
     observed: Vec<Observed>,
     /// Relays since the adapter last took the count.
     relayed: Relayed,
+    /// The stream's relay budget from the publisher to all subscribers, and from all
+    /// subscribers to the publisher. Kept by the stream, not a member: one that reconnects
+    /// gets no fresh budget.
+    relay_down: TokenBucket,
+    relay_up: TokenBucket,
 }
 
 /// Whether a close was the client's own goodbye: it sent a close frame, whatever its code.
@@ -185,7 +190,11 @@ fn is_goodbye(code: u16) -> bool {
 impl Engine {
     pub fn new(config: Config, key: ResumeKey) -> Self {
         let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
+        // Full from the start of time, hence full at any `now`.
+        let relay_down = TokenBucket::full(config.relay_stream_budget, 0);
         Self {
+            relay_down,
+            relay_up: relay_down,
             stream: Stream::new(config),
             flood,
             sessions: BTreeMap::new(),
@@ -781,19 +790,35 @@ impl Engine {
         session.queue.push_back(text);
     }
 
-    /// Charges a relay to the byte budget of its subscriber-publisher pair, in its direction.
+    /// Charges a relay to the byte budget of its subscriber-publisher pair and to the stream's,
+    /// in its direction: both or neither.
     fn charge_relay(&mut self, now: u64, from: &PeerId, to: &PeerId, bytes: usize) -> bool {
-        let rate = self.stream.config().relay_budget;
-        if rate.amount == 0 {
-            return true;
-        }
+        let config = self.stream.config();
+        let (pair_rate, stream_rate) = (config.relay_budget, config.relay_stream_budget);
+        let bytes = bytes as u64;
         let from_publisher = self.stream.publisher() == Some(from);
-        let bucket = if from_publisher {
-            self.sessions.get_mut(to).map(|s| &mut s.relay_in)
+        let (pair, total) = if from_publisher {
+            let pair = self.sessions.get_mut(to).map(|s| &mut s.relay_in);
+            (pair, &mut self.relay_down)
         } else {
-            self.sessions.get_mut(from).map(|s| &mut s.relay_out)
+            let pair = self.sessions.get_mut(from).map(|s| &mut s.relay_out);
+            (pair, &mut self.relay_up)
         };
-        bucket.is_none_or(|b| b.take_n(rate, now, bytes as u64))
+        let mut pair_after = pair.as_deref().copied();
+        let mut total_after = *total;
+        let pair_ok = pair_rate.amount == 0
+            || pair_after
+                .as_mut()
+                .is_none_or(|b| b.take_n(pair_rate, now, bytes));
+        let total_ok = stream_rate.amount == 0 || total_after.take_n(stream_rate, now, bytes);
+        if !(pair_ok && total_ok) {
+            return false;
+        }
+        if let (Some(pair), Some(after)) = (pair, pair_after) {
+            *pair = after;
+        }
+        *total = total_after;
+        true
     }
 
     /// Looks for connections that went silent, at most once per quarter of the timeout (each

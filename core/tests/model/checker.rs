@@ -65,6 +65,8 @@ impl Variant {
             resume_queue_bytes: 500,
             heartbeat_timeout_ms: 2_000,
             relay_budget: Rate::per_second(400, 800),
+            // Reached by the publisher's fan-out to two or three subscribers, or their fan-in.
+            relay_stream_budget: Rate::per_second(600, 1_400),
             ..Config::default()
         };
         match self {
@@ -78,6 +80,7 @@ impl Variant {
                 flood_close_after: 0,
                 heartbeat_timeout_ms: 0,
                 relay_budget: Rate::per_second(0, 0),
+                relay_stream_budget: Rate::per_second(0, 0),
                 ..tight
             },
         }
@@ -474,6 +477,9 @@ struct Model {
     members: BTreeMap<String, Member>,
     flood: BTreeMap<String, Flood>,
     next_sweep: u64,
+    /// The stream's relay budgets: publisher to subscribers, subscribers to publisher.
+    relay_down: TokenBucket,
+    relay_up: TokenBucket,
 }
 
 /// The runtime's answers about sockets, as the engine will see them.
@@ -599,17 +605,38 @@ impl Model {
         m.queue.push(exp);
     }
 
+    /// The pair's budget and the stream's, in the relay's direction: both must have room, and
+    /// only then are both charged.
     fn charge(&mut self, now: u64, from: &str, to: &str, bytes: usize) -> bool {
-        let rate = self.config.relay_budget;
-        if rate.amount == 0 {
-            return true;
-        }
-        let bucket = if self.publisher.as_deref() == Some(from) {
-            self.members.get_mut(to).map(|m| &mut m.relay_in)
+        let (rate, stream_rate) = (self.config.relay_budget, self.config.relay_stream_budget);
+        let down = self.publisher.as_deref() == Some(from);
+        let pair = if down {
+            self.members.get(to).map(|m| m.relay_in)
         } else {
-            self.members.get_mut(from).map(|m| &mut m.relay_out)
+            self.members.get(from).map(|m| m.relay_out)
         };
-        bucket.is_none_or(|b| b.take_n(rate, now, bytes as u64))
+        let mut pair_after = pair;
+        let pair_ok = rate.amount == 0
+            || pair_after
+                .as_mut()
+                .is_none_or(|b| b.take_n(rate, now, bytes as u64));
+        let mut total = if down { self.relay_down } else { self.relay_up };
+        let total_ok = stream_rate.amount == 0 || total.take_n(stream_rate, now, bytes as u64);
+        if !(pair_ok && total_ok) {
+            return false;
+        }
+        if down {
+            self.relay_down = total;
+            if let (Some(m), Some(b)) = (self.members.get_mut(to), pair_after) {
+                m.relay_in = b;
+            }
+        } else {
+            self.relay_up = total;
+            if let (Some(m), Some(b)) = (self.members.get_mut(from), pair_after) {
+                m.relay_out = b;
+            }
+        }
+        true
     }
 
     // --- the frame rate -------------------------------------------------------------------
@@ -1035,6 +1062,8 @@ impl Model {
     fn restore(&mut self, now: u64, held: &BTreeMap<ConnId, sim::Socket>, x: &mut Expect) {
         self.flood.clear();
         self.next_sweep = 0;
+        self.relay_down = TokenBucket::full(self.config.relay_stream_budget, 0);
+        self.relay_up = self.relay_down;
         let rate = self.config.relay_budget;
         for m in self.members.values_mut() {
             m.relay_in = TokenBucket::full(rate, now);
@@ -1261,6 +1290,8 @@ impl Checker {
                     members: BTreeMap::new(),
                     flood: BTreeMap::new(),
                     next_sweep: 0,
+                    relay_down: TokenBucket::full(config.relay_stream_budget, 0),
+                    relay_up: TokenBucket::full(config.relay_stream_budget, 0),
                 },
             });
         }
