@@ -2145,8 +2145,14 @@ pub const VALUES: [Presented; 5] = [
     Presented::OtherMode,
 ];
 
+/// The most operations the fuzzer's decoder reads from one input. Every operation runs the
+/// engine and the model and checks every invariant, so an execution costs in proportion; the
+/// property test's sequences are shorter still (40), and a longer story is more executions
+/// of shorter ones sharing a prefix, which the fuzzer finds by itself.
+pub const MAX_FUZZ_OPS: usize = 64;
+
 /// Reads any bytes as a variant and a sequence of operations (for the fuzzer): every input
-/// is some sequence.
+/// is some sequence, of at most [`MAX_FUZZ_OPS`] operations.
 pub fn ops_from_bytes(bytes: &[u8]) -> (Variant, Vec<Op>) {
     let (variant, mut rest) = match bytes {
         [v, rest @ ..] => (
@@ -2156,7 +2162,7 @@ pub fn ops_from_bytes(bytes: &[u8]) -> (Variant, Vec<Op>) {
         [] => (Variant::Tight, bytes),
     };
     let mut ops = Vec::new();
-    while let [tag, a, b, tail @ ..] = rest {
+    while let ([tag, a, b, tail @ ..], true) = (rest, ops.len() < MAX_FUZZ_OPS) {
         rest = tail;
         let (a, b) = (usize::from(*a), usize::from(*b));
         let flag = |bit: u8| tag & bit != 0;
