@@ -3,9 +3,10 @@
 //!
 //! It wraps the membership rules of [`Stream`] with what a real network needs: sockets that
 //! drop and come back (resume, with frames queued while away), sockets that go silent (the
-//! heartbeat timeout), per-connection budgets (frame rate, relay bytes), and persistence so a
-//! restart loses nothing. The adapter finds the socket, makes one call, performs the outputs;
-//! the engine asks the runtime about sockets only through [`Sockets`], and reads no clock.
+//! heartbeat timeout), budgets (frame rate per connection, relay bytes per pair and per stream),
+//! and persistence so a restart loses nothing. The adapter finds the socket, makes one call,
+//! performs the outputs; the engine asks the runtime about sockets only through [`Sockets`],
+//! and reads no clock.
 
 use std::collections::{BTreeMap, VecDeque};
 
