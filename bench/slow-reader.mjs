@@ -3,8 +3,10 @@
 // client that completes the WebSocket upgrade and then never reads from its socket, and the
 // publisher relays 64 KiB NOTIFYs to them in turn as fast as the frame rate allows, for
 // SECONDS. The workerd process this script's Miniflare started is found among this process's
-// descendants, and its resident memory sampled throughout. Afterwards the subscribers read
-// what was kept for them, which counts exactly what was relayed.
+// descendants, and its resident memory sampled throughout, with the bytes waiting in the
+// kernel's TCP queues of the connections to it (relayed data a subscriber does not read sits
+// there first, outside workerd's RSS, until the queues are full). Afterwards the subscribers
+// read what was kept for them, which counts exactly what was relayed.
 //
 //   node bench/slow-reader.mjs                   the build in build/ (scripts/build first)
 //   node bench/slow-reader.mjs /tmp/before/build another build (a directory or its index.js)
@@ -15,6 +17,7 @@
 // stops by itself.
 import { Miniflare } from 'miniflare';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -90,6 +93,24 @@ function comm(pid) {
 function rssMiB(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+/**
+ * Bytes waiting in the kernel's TCP queues (received but unread, sent but unacknowledged) of
+ * the loopback connections to or from `port`, both ends, in MiB; 0 if `ss` is missing.
+ */
+function queuedMiB(port) {
+  try {
+    const out = execFileSync('ss', ['-tnH', 'state', 'established', `( sport = :${port} or dport = :${port} )`], { encoding: 'utf8' });
+    let bytes = 0;
+    for (const line of out.split('\n')) {
+      const [recvQ, sendQ] = line.trim().split(/\s+/).map(Number);
+      if (Number.isFinite(recvQ) && Number.isFinite(sendQ)) bytes += recvQ + sendQ;
+    }
+    return bytes / 2 ** 20;
+  } catch {
+    return 0;
+  }
 }
 
 /** A NOTIFY frame of exactly `bytes` bytes. */
@@ -254,7 +275,8 @@ try {
   const workerds = descendants(process.pid).filter((pid) => comm(pid) === 'workerd');
   if (workerds.length !== 1) throw new Error(`expected one workerd below this process, found ${workerds.length}`);
   const [workerd] = workerds;
-  const sample = () => samples.push({ t: Date.now(), rss: rssMiB(workerd) });
+  const port = Number(url.port);
+  const sample = () => samples.push({ t: Date.now(), rss: rssMiB(workerd), queued: queuedMiB(port) });
   // One connection first, closed cleanly, so the start figure includes the loaded Worker.
   const warm = await rawUpgrade(url, '/slow-reader/warm-up?mode=subscribe');
   const warmReader = frameReader(warm.socket, warm.rest, () => {});
@@ -272,6 +294,8 @@ try {
   sample();
   const end = samples.at(-1).rss;
   const peak = Math.max(...samples.map((s) => s.rss));
+  const queuedEnd = samples.at(-1).queued;
+  const queuedPeak = Math.max(...samples.map((s) => s.queued));
   const drainStart = Date.now();
   for (const sub of subscribers) sub.counter ??= read(sub);
   const delivered = await Promise.all(subscribers.map((sub) => settled(sub.counter, drainStart + DRAIN_MAX_MS)));
@@ -295,6 +319,7 @@ try {
     `  workerd RSS (MiB): start ${mib(start)}, peak ${mib(peak)} (+${mib(peak - start)}), ` +
       `end of attack ${mib(end)} (+${mib(end - start)}), ${SETTLE_MS / 1000} s after the subscribers read it all and left ${mib(released)}`,
   );
+  console.log(`  TCP queues of the runtime's connections (MiB, kernel memory): peak ${mib(queuedPeak)}, end of attack ${mib(queuedEnd)}`);
   console.log(
     `  NOTIFYs sent ${stats.sent} (${mib((stats.sent * NOTIFY_BYTES) / 2 ** 20)} MiB); refused with an error frame ${dropped} ` +
       `(${Object.entries(stats.refused).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); ` +

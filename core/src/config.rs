@@ -42,6 +42,16 @@ pub const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS: u64 = 30;
 pub const DEFAULT_RELAY_BYTES_PER_SECOND: u32 = 64 * 1024;
 pub const DEFAULT_RELAY_BURST_BYTES: u32 = 512 * 1024;
 
+/// Bytes per second relayed in a whole stream in each direction (`RELAY_STREAM_BYTES_PER_SECOND`):
+/// from the publisher to all its subscribers, and from all subscribers to the publisher, in
+/// bursts of eight seconds' worth. The pair budget alone lets a publisher fan out to a hundred
+/// subscribers that never read at a hundred times the pair's rate; this bounds what the runtime
+/// can be made to buffer per stream, whatever the number of subscribers, and it is kept by the
+/// stream, so a sender that reconnects does not get a fresh one. A publisher's offers to a few
+/// hundred subscribers at once fit in the burst.
+pub const DEFAULT_RELAY_STREAM_BYTES_PER_SECOND: u32 = 256 * 1024;
+pub const DEFAULT_RELAY_STREAM_BURST_BYTES: u32 = 2 * 1024 * 1024;
+
 /// Settings for one stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -61,6 +71,9 @@ pub struct Config {
     pub heartbeat_timeout_ms: u64,
     /// Relay byte budget of each subscriber-publisher pair, per direction (amount = bytes).
     pub relay_budget: Rate,
+    /// Relay byte budget of the whole stream, per direction (the publisher's fan-out, and the
+    /// subscribers' fan-in to it).
+    pub relay_stream_budget: Rate,
 }
 
 impl Default for Config {
@@ -76,6 +89,10 @@ impl Default for Config {
             relay_budget: Rate::per_second(
                 DEFAULT_RELAY_BYTES_PER_SECOND,
                 DEFAULT_RELAY_BURST_BYTES,
+            ),
+            relay_stream_budget: Rate::per_second(
+                DEFAULT_RELAY_STREAM_BYTES_PER_SECOND,
+                DEFAULT_RELAY_STREAM_BURST_BYTES,
             ),
         }
     }

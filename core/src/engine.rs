@@ -3,9 +3,10 @@
 //!
 //! It wraps the membership rules of [`Stream`] with what a real network needs: sockets that
 //! drop and come back (resume, with frames queued while away), sockets that go silent (the
-//! heartbeat timeout), per-connection budgets (frame rate, relay bytes), and persistence so a
-//! restart loses nothing. The adapter finds the socket, makes one call, performs the outputs;
-//! the engine asks the runtime about sockets only through [`Sockets`], and reads no clock.
+//! heartbeat timeout), budgets (frame rate per connection, relay bytes per pair and per stream),
+//! and persistence so a restart loses nothing. The adapter finds the socket, makes one call,
+//! performs the outputs; the engine asks the runtime about sockets only through [`Sockets`],
+//! and reads no clock.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -180,6 +181,11 @@ pub struct Engine {
     observed: Vec<Observed>,
     /// Relays since the adapter last took the count.
     relayed: Relayed,
+    /// The stream's relay budget from the publisher to all subscribers, and from all
+    /// subscribers to the publisher. Kept by the stream, not a member: one that reconnects
+    /// gets no fresh budget.
+    relay_down: TokenBucket,
+    relay_up: TokenBucket,
 }
 
 /// Whether a close was the client's own goodbye: it sent a close frame, whatever its code.
@@ -193,7 +199,11 @@ fn is_goodbye(code: u16) -> bool {
 impl Engine {
     pub fn new(config: Config, key: ResumeKey) -> Self {
         let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
+        // Full from the start of time, hence full at any `now`.
+        let relay_down = TokenBucket::full(config.relay_stream_budget, 0);
         Self {
+            relay_down,
+            relay_up: relay_down,
             stream: Stream::new(config),
             flood,
             sessions: BTreeMap::new(),
@@ -331,15 +341,16 @@ impl Engine {
         let mut out = Vec::new();
         self.observed.clear();
         let publisher = self.publisher_since();
+        // A grace period that is over has ended, whether or not its alarm has run yet (after a
+        // restart the first event can come before the overdue alarm): the input meets a stream
+        // without those members, so a late resume is refused and departures come first.
+        self.expire(now, &mut out);
         match input {
             Input::Connect(connect) => self.connect(now, connect, sockets, &mut out),
             Input::Text { conn, text } => self.frame(now, conn, Some(text), sockets, &mut out),
             Input::Binary { conn } => self.frame(now, conn, None, sockets, &mut out),
             Input::Closed { conn, code, reason } => self.closed(now, conn, code, reason, &mut out),
-            Input::Timeout => {
-                self.sweep(now, sockets, &mut out);
-                self.expire(now, &mut out);
-            }
+            Input::Timeout => self.sweep(now, sockets, &mut out),
         }
         self.report_presence(publisher, &mut out);
         let next = self.next_deadline();
@@ -839,19 +850,35 @@ impl Engine {
         session.queue.push_back(text);
     }
 
-    /// Charges a relay to the byte budget of its subscriber-publisher pair, in its direction.
+    /// Charges a relay to the byte budget of its subscriber-publisher pair and to the stream's,
+    /// in its direction: both or neither.
     fn charge_relay(&mut self, now: u64, from: &PeerId, to: &PeerId, bytes: usize) -> bool {
-        let rate = self.stream.config().relay_budget;
-        if rate.amount == 0 {
-            return true;
-        }
+        let config = self.stream.config();
+        let (pair_rate, stream_rate) = (config.relay_budget, config.relay_stream_budget);
+        let bytes = bytes as u64;
         let from_publisher = self.stream.publisher() == Some(from);
-        let bucket = if from_publisher {
-            self.sessions.get_mut(to).map(|s| &mut s.relay_in)
+        let (pair, total) = if from_publisher {
+            let pair = self.sessions.get_mut(to).map(|s| &mut s.relay_in);
+            (pair, &mut self.relay_down)
         } else {
-            self.sessions.get_mut(from).map(|s| &mut s.relay_out)
+            let pair = self.sessions.get_mut(from).map(|s| &mut s.relay_out);
+            (pair, &mut self.relay_up)
         };
-        bucket.is_none_or(|b| b.take_n(rate, now, bytes as u64))
+        let mut pair_after = pair.as_deref().copied();
+        let mut total_after = *total;
+        let pair_ok = pair_rate.amount == 0
+            || pair_after
+                .as_mut()
+                .is_none_or(|b| b.take_n(pair_rate, now, bytes));
+        let total_ok = stream_rate.amount == 0 || total_after.take_n(stream_rate, now, bytes);
+        if !(pair_ok && total_ok) {
+            return false;
+        }
+        if let (Some(pair), Some(after)) = (pair, pair_after) {
+            *pair = after;
+        }
+        *total = total_after;
+        true
     }
 
     /// Looks for connections that went silent, at most once per quarter of the timeout (each

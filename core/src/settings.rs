@@ -341,6 +341,8 @@ vars! {
         "seconds of silence after which a connection that uses the heartbeat counts as dropped; `0` never";
     RELAY_BYTES_PER_SECOND => relay_bytes_per_second: u64 = Number { min: 0, max: 1 << 30 }, "65536",
         "relayed bytes per second between a subscriber and the publisher, each way, in bursts of 8 seconds' worth; `0` no budget";
+    RELAY_STREAM_BYTES_PER_SECOND => relay_stream_bytes_per_second: u64 = Number { min: 0, max: 1 << 30 }, "262144",
+        "relayed bytes per second in a whole stream, each way (the publisher to all its subscribers, all subscribers to the publisher), in bursts of 8 seconds' worth; `0` no budget";
     ICE_SERVERS => ice_servers: Option<String> = Text, DEFAULT_ICE_SERVERS,
         "static JSON `RTCIceServer` array, first in every ICE configuration and given to every client (never put TURN credentials here); `[]` for none";
     TURN_URLS => turn_urls: Vec<String> = List, "unset",
@@ -484,6 +486,11 @@ impl Settings {
             relay_budget: {
                 // The burst scales with the rate: eight seconds' worth, as the defaults have it.
                 let relay = to_u32(vars.relay_bytes_per_second);
+                let burst = DEFAULT_RELAY_BURST_BYTES / DEFAULT_RELAY_BYTES_PER_SECOND;
+                Rate::per_second(relay, relay.saturating_mul(burst))
+            },
+            relay_stream_budget: {
+                let relay = to_u32(vars.relay_stream_bytes_per_second);
                 let burst = DEFAULT_RELAY_BURST_BYTES / DEFAULT_RELAY_BYTES_PER_SECOND;
                 Rate::per_second(relay, relay.saturating_mul(burst))
             },
@@ -900,12 +907,14 @@ mod tests {
             (RESUME_QUEUE_BYTES, "4096"),
             (HEARTBEAT_TIMEOUT_SECONDS, "45"),
             (RELAY_BYTES_PER_SECOND, "1000"),
+            (RELAY_STREAM_BYTES_PER_SECOND, "3000"),
         ]);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(s.config.resume_grace_ms, 0);
         assert_eq!(s.config.resume_queue_bytes, 4096);
         assert_eq!(s.config.heartbeat_timeout_ms, 45_000);
         assert_eq!(s.config.relay_budget, Rate::per_second(1000, 8000));
+        assert_eq!(s.config.relay_stream_budget, Rate::per_second(3000, 24_000));
         let (s, errors) = parse(&[(RESUME_GRACE_SECONDS, "3601")]);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(s.config.resume_grace_ms, 20_000);

@@ -146,3 +146,78 @@ fn a_drop_arms_the_alarm_and_a_resume_disarms_it() {
     assert_eq!(sim.counts.alarm_fired, 0);
     assert_eq!(sim.counts.alarm_set, 1);
 }
+
+#[test]
+fn a_resume_after_the_deadline_is_refused_although_the_alarm_is_late() {
+    let mut sim = Sim::new(Config::default());
+    let (publisher, _) = sim.join(Role::Publisher);
+    let (sub, s) = sim.join(Role::Subscriber);
+    sim.drain();
+    let at = sim.now;
+    sim.cut(sub);
+    sim.stall(GRACE);
+    assert_eq!(sim.storage.alarm, Some(at + GRACE), "not run yet");
+    let back = sim.resume(Role::Subscriber, s.resume.as_deref().unwrap());
+    assert_eq!(sim.refusal(back), ("resume-expired".into(), 4031));
+    assert_eq!(sim.frames(publisher), vec![event("unsubscribed", &s.id)]);
+    assert!(sim.members().1.is_empty());
+    assert!(!sim.storage.records.contains_key(&s.id));
+    assert_eq!(
+        sim.storage.alarm, None,
+        "nobody is away: the alarm is cancelled"
+    );
+    // The overdue alarm, if it still runs, announces nothing more.
+    sim.timeout();
+    sim.assert_quiet();
+}
+
+#[test]
+fn any_input_after_the_deadline_meets_the_departure_first() {
+    let mut sim = Sim::new(Config::default());
+    let (publisher, p) = sim.join(Role::Publisher);
+    let (sub, s) = sim.join(Role::Subscriber);
+    let (other, _) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.cut(sub);
+    sim.stall(GRACE + 5);
+    // The publisher's relay to the departed subscriber: it hears of the departure, once, and
+    // then that the target is gone, instead of the frame being queued for a member who is not
+    // coming back.
+    sim.notify(publisher, &s.id, serde_json::json!("late"));
+    let frames = sim.frames(publisher);
+    assert_eq!(frames[0], event("unsubscribed", &s.id));
+    assert_eq!(frames.len(), 2, "{frames:?}");
+    assert_eq!(frames[1]["data"]["type"], "unsubscribed");
+    assert!(sim.engine.queued(&s.id.as_str().into()).next().is_none());
+    // A frame from another member, or a second late input, announces nothing more.
+    sim.notify(other, &p.id, serde_json::json!(1));
+    assert_eq!(sim.frames(publisher).len(), 1);
+    sim.timeout();
+    sim.assert_quiet();
+}
+
+#[test]
+fn after_a_restart_the_first_event_cannot_beat_an_overdue_alarm() {
+    // A subscriber is cut; the runtime goes down before its grace ends and comes back after:
+    // the old alarm has not run when the publisher resumes. The subscriber's departure is the
+    // first thing the publisher hears, once, and the subscriber's own resume is refused.
+    let mut sim = Sim::new(Config::default());
+    let (_, p) = sim.join(Role::Publisher);
+    let (sub, s) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.cut(sub);
+    sim.advance(1_000);
+    sim.restart();
+    sim.drain();
+    // The publisher's own grace counts from the restart: it is still within it.
+    sim.stall(GRACE - 1);
+    let back = sim.resume(Role::Publisher, p.resume.as_deref().unwrap());
+    assert_eq!(sim.created(back).id, p.id);
+    assert_eq!(sim.frames(back), vec![event("unsubscribed", &s.id)]);
+    let late = sim.resume(Role::Subscriber, s.resume.as_deref().unwrap());
+    assert_eq!(sim.refusal(late), ("resume-expired".into(), 4031));
+    sim.timeout();
+    sim.advance(10 * GRACE);
+    sim.assert_quiet();
+    assert_eq!(sim.members(), (Some(p.id.clone()), vec![]));
+}

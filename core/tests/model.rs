@@ -1,11 +1,11 @@
 //! Model-based property test: random sequences of runtime events (fresh joins on plain and hash
 //! paths, resumes with current, replayed, forged, other-stream and other-mode values, relays,
 //! bursts, malformed and binary frames, closes with goodbye and other codes and failures,
-//! pending closes, frozen sockets, heartbeat pings, time passing and alarms, evictions and
-//! restarts) drive the engine through its typed input beside a reference model, on three
-//! streams, under three settings (tight limits with resume, resume off, resume without
-//! limits). Every output is checked against the model and every invariant of docs/PROTOCOL.md
-//! ("Invariants") after every step.
+//! pending closes, frozen sockets, heartbeat pings, time passing with alarms on time or late,
+//! evictions and restarts) drive the engine through its typed input beside a reference model,
+//! on three streams, under three settings (tight limits with resume, resume off, resume
+//! without limits). Every output is checked against the model and every invariant of
+//! docs/PROTOCOL.md ("Invariants") after every step.
 //!
 //! `cargo test -p streams-core --test model` runs 10,000 sequences; `MODEL_CASES=200000` runs
 //! more.
@@ -56,6 +56,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => client().prop_map(|who| Op::Freeze { who }),
         3 => client().prop_map(|who| Op::Ping { who }),
         5 => (0..ADVANCES.len()).prop_map(|n| Op::Advance { ms: ADVANCES[n] }),
+        1 => (0..ADVANCES.len()).prop_map(|n| Op::Stall { ms: ADVANCES[n] }),
         2 => (0usize..3).prop_map(|path| Op::Evict { path }),
         1 => (0usize..3).prop_map(|path| Op::Restart { path }),
     ]

@@ -1,6 +1,8 @@
-//! The relay byte budget: bytes relayed between a subscriber and the publisher are limited in
-//! each direction; a `NOTIFY` past it is dropped with `relay-budget` to its sender alone, and a
-//! sender that keeps at it is closed (4023) and departs at once, like a flooder (4022).
+//! The relay byte budgets: bytes relayed between a subscriber and the publisher are limited in
+//! each direction, and so are the bytes relayed in the whole stream in each direction (the
+//! publisher's fan-out, the subscribers' fan-in); a `NOTIFY` past either is dropped with
+//! `relay-budget` to its sender alone, and a sender that keeps at it is closed (4023) and
+//! departs at once, like a flooder (4022).
 
 mod common;
 
@@ -144,6 +146,7 @@ fn a_pause_forgives_earlier_drops() {
 fn a_zero_budget_turns_the_limit_off() {
     let mut sim = Sim::new(Config {
         relay_budget: Rate::per_second(0, 0),
+        relay_stream_budget: Rate::per_second(0, 0),
         ..config()
     });
     let (publisher, p) = sim.join(Role::Publisher);
@@ -200,4 +203,117 @@ fn a_flooder_is_closed_and_departs_at_once() {
     assert!(!sim.storage.records.contains_key(&p.id));
     let back = sim.resume(Role::Publisher, p.resume.as_deref().unwrap());
     assert_eq!(sim.refusal(back), ("resume-expired".into(), 4031));
+}
+
+/// The pair budget of [`config`], and a stream budget of 1500 bytes a second in bursts of 3000.
+fn stream_config() -> Config {
+    Config {
+        relay_stream_budget: Rate::per_second(1500, 3000),
+        ..config()
+    }
+}
+
+#[test]
+fn the_publishers_fan_out_is_bounded_by_the_streams_budget() {
+    let mut sim = Sim::new(stream_config());
+    let (publisher, p) = sim.join(Role::Publisher);
+    let (a, sa) = sim.join(Role::Subscriber);
+    let (b, sb) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.text(publisher, &sized(&p.id, &sa.id, 2000));
+    // Within the pair's budget towards `b`, past the stream's: dropped, and nothing charged.
+    sim.text(publisher, &sized(&p.id, &sb.id, 2000));
+    assert_eq!(sim.frames(a).len(), 1);
+    assert!(sim.frames(b).is_empty());
+    assert_eq!(codes(&sim.frames(publisher)), ["relay-budget"]);
+    sim.text(publisher, &sized(&p.id, &sb.id, 1000));
+    assert_eq!(sim.frames(b).len(), 1);
+    // The stream's budget refills at its own rate.
+    sim.advance(1000);
+    sim.text(publisher, &sized(&p.id, &sb.id, 1000));
+    assert_eq!(sim.frames(b).len(), 1);
+    sim.assert_quiet();
+}
+
+#[test]
+fn many_subscribers_share_one_budget_towards_the_publisher() {
+    let mut sim = Sim::new(stream_config());
+    let (publisher, p) = sim.join(Role::Publisher);
+    let (a, sa) = sim.join(Role::Subscriber);
+    let (b, sb) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.text(a, &sized(&sa.id, &p.id, 2000));
+    sim.text(b, &sized(&sb.id, &p.id, 2000));
+    assert_eq!(sim.frames(publisher).len(), 1);
+    assert_eq!(codes(&sim.frames(b)), ["relay-budget"]);
+    assert!(sim.frames(a).is_empty());
+    sim.assert_quiet();
+}
+
+#[test]
+fn a_sender_that_comes_back_gets_no_fresh_stream_budget() {
+    // A publisher closed for its relays (or one that leaves) and comes back as a new member
+    // finds the stream's budget where it left it: reconnecting buys nothing.
+    let mut sim = Sim::new(stream_config());
+    let (publisher, p) = sim.join(Role::Publisher);
+    let (_, sa) = sim.join(Role::Subscriber);
+    let (b, sb) = sim.join(Role::Subscriber);
+    sim.drain();
+    sim.text(publisher, &sized(&p.id, &sa.id, 2000));
+    sim.close(publisher, 1000);
+    let (again, p2) = sim.join(Role::Publisher);
+    sim.drain();
+    // Its pair with `b` has never been used; the stream has 1000 bytes left.
+    sim.text(again, &sized(&p2.id, &sb.id, 2000));
+    assert_eq!(codes(&sim.frames(again)), ["relay-budget"]);
+    assert!(sim.frames(b).is_empty());
+    sim.text(again, &sized(&p2.id, &sb.id, 1000));
+    assert_eq!(sim.frames(b).len(), 1);
+}
+
+#[test]
+fn a_stream_budget_alone_still_bounds_the_fan_out() {
+    let mut sim = Sim::new(Config {
+        relay_budget: Rate::per_second(0, 0),
+        ..stream_config()
+    });
+    let (publisher, p) = sim.join(Role::Publisher);
+    let (sub, s) = sim.join(Role::Subscriber);
+    sim.drain();
+    for _ in 0..3 {
+        sim.text(publisher, &sized(&p.id, &s.id, 1000));
+    }
+    sim.text(publisher, &sized(&p.id, &s.id, 1000));
+    assert_eq!(sim.frames(sub).len(), 3);
+    assert_eq!(codes(&sim.frames(publisher)), ["relay-budget"]);
+}
+
+#[test]
+fn signaling_to_many_subscribers_at_once_fits_the_default_budgets() {
+    // A publisher that joins a stream with 150 subscribers waiting sends each an offer (6 KB)
+    // and ten candidates, as fast as its frame rate allows; then every subscriber answers the
+    // same way, all at the same moment: nothing is dropped.
+    let mut sim = Sim::new(Config::default());
+    let subs: Vec<_> = (0..150).map(|_| sim.join(Role::Subscriber)).collect();
+    let (publisher, p) = sim.join(Role::Publisher);
+    sim.drain();
+    let offer = "o".repeat(6000);
+    let candidate = "c".repeat(250);
+    for (_, s) in &subs {
+        sim.notify(publisher, &s.id, json!({"sdp": offer}));
+        for _ in 0..10 {
+            sim.notify(publisher, &s.id, json!({"candidate": candidate}));
+        }
+        // The default frame rate: 100 a second.
+        sim.advance(110);
+    }
+    for (conn, _) in &subs {
+        assert_eq!(sim.frames(*conn).len(), 11);
+        sim.notify(*conn, &p.id, json!({"sdp": offer}));
+        for _ in 0..10 {
+            sim.notify(*conn, &p.id, json!({"candidate": candidate}));
+        }
+    }
+    assert_eq!(sim.frames(publisher).len(), 150 * 11);
+    sim.assert_quiet();
 }

@@ -1,21 +1,31 @@
 // The relay byte budget against the real runtime: a member that relays more bytes to its peer
 // than RELAY_BYTES_PER_SECOND allows gets `relay-budget` errors for what is dropped and, if it
 // keeps at it, is closed with 4023; the budget is per subscriber-publisher pair, so a member
-// relaying at a normal rate on the same stream notices nothing.
+// relaying at a normal rate on the same stream notices nothing. The stream as a whole has a
+// budget too (RELAY_STREAM_BYTES_PER_SECOND), so a publisher spreading its relays over many
+// subscribers gets no more through than the stream's budget.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
 import { closed, errorCode, join } from '../support/access.mjs';
 
-// A budget of 1 KiB/s (bursts of 8 KiB) and a close after 5 dropped frames keep this fast.
+// A budget of 1 KiB/s (bursts of 8 KiB) per pair, 2 KiB/s (bursts of 16 KiB) per stream, and a
+// close after 5 dropped frames keep this fast. Each test has a stream (and stream budget) of its
+// own; the first two stay within the stream's.
 const BUDGET = 1024;
 const BURST = BUDGET * 8;
+const STREAM_BUDGET = 2048;
+const STREAM_BURST = STREAM_BUDGET * 8;
 const CLOSE_AFTER = 5;
 
 let server;
 before(async () => {
   server = await startServer({
-    bindings: { RELAY_BYTES_PER_SECOND: String(BUDGET), FLOOD_CLOSE_AFTER: String(CLOSE_AFTER) },
+    bindings: {
+      RELAY_BYTES_PER_SECOND: String(BUDGET),
+      RELAY_STREAM_BYTES_PER_SECOND: String(STREAM_BUDGET),
+      FLOOD_CLOSE_AFTER: String(CLOSE_AFTER),
+    },
   });
 });
 after(() => server?.stop());
@@ -26,11 +36,11 @@ function notifyOfSize(to, n, bytes) {
   return `${head}${'x'.repeat(bytes - head.length - 3)}"}}`;
 }
 
-/** A publisher and two subscribers on a fresh stream, all introduced. */
-async function stream(path) {
+/** A publisher and `count` subscribers on a fresh stream, all introduced. */
+async function stream(path, count = 2) {
   const publisher = await join(server.wsBase, path, { mode: 'publish' });
   const subs = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < count; i++) {
     const sub = await join(server.wsBase, path, { mode: 'subscribe' });
     await publisher.event('subscribed', sub.id);
     await sub.event('published', publisher.id);
@@ -103,4 +113,35 @@ test('a publisher over the budget toward one subscriber is refused there only, t
   await slow.event('unpublished', publisher.id);
   slow.close();
   normal.close();
+});
+
+test("a publisher spreading its relays over many subscribers gets no more through than the stream's budget", async () => {
+  const { publisher, subs } = await stream('/relay-budget/fan-out', 4);
+  const frameBytes = 4000;
+  // Round-robin, two bursts' worth for every pair: the pairs would let 2 frames each (8 in
+  // all) through, the stream only 4.
+  const perPair = Math.floor(BURST / frameBytes);
+  const streamFits = Math.floor(STREAM_BURST / frameBytes);
+  let n = 0;
+  for (let round = 0; round < 4; round++) {
+    for (const sub of subs) publisher.send(notifyOfSize(sub.id, ++n, frameBytes));
+  }
+  const end = await closed(publisher);
+  assert.equal(end.code, 4023);
+  assert.equal(end.reason, 'relay-budget');
+  const errors = publisher.frames.filter((f) => f?.code === 'failed');
+  assert.equal(errors.length, CLOSE_AFTER);
+  assert.deepEqual(new Set(errors.map(errorCode)), new Set(['relay-budget']));
+
+  let total = 0;
+  for (const sub of subs) {
+    await sub.event('unpublished', publisher.id);
+    const got = relayedFrom(sub, publisher.id);
+    assert.ok(got.length <= perPair, `a pair within its own budget (${got.length})`);
+    total += got.length;
+  }
+  // The stream's burst, and at most one more frame's worth refilled while this ran.
+  assert.ok(total >= streamFits, `the stream's burst went through (${total})`);
+  assert.ok(total <= streamFits + 1, `no more than the stream's budget (${total} frames, the pairs alone would allow ${perPair * subs.length})`);
+  for (const sub of subs) sub.close();
 });

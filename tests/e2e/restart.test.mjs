@@ -2,20 +2,25 @@
 // every socket is lost and only the Durable Objects' storage is left. Members that come back
 // with their resume values keep their ids and get what was sent to them meanwhile; those that
 // do not come back are announced as departed, once, to those that did, after the grace period.
+// A member whose grace period ends while the runtime is down is gone when it comes back up,
+// whether or not the overdue alarm has run by then.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from '../support/server.mjs';
-import { join, resume, resumePath, refused, roundTrip, assertSilent } from '../support/resume.mjs';
+import { startProxy } from '../support/tcp-proxy.mjs';
+import { join, joinThrough, resume, resumePath, refused, roundTrip, assertSilent } from '../support/resume.mjs';
 
 const GRACE_SECONDS = 5;
 
 let dir;
 let port;
 let server;
+let proxy;
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'streams-restart-'));
   // A port of our own, free now, so the restarted runtime can listen where the first one did.
@@ -25,6 +30,7 @@ before(async () => {
   await new Promise((resolve) => probe.close(resolve));
 });
 after(async () => {
+  await proxy?.close();
   await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -83,4 +89,36 @@ test('after a restart, members resume with their ids; those that do not come bac
   staysBack.send({ method: 'NOTIFY', to: pub.id, data: 'after the restart' });
   assert.deepEqual(await pubBack.next(), { method: 'NOTIFY', from: stays.id, data: 'after the restart' });
   await Promise.all([pubBack, staysBack, subBBack, newcomer].map((c) => c.close()));
+});
+
+test('a grace period that ends while the runtime is down: the late resume is refused, the departure announced once', async () => {
+  server ??= await start();
+  proxy = await startProxy(port);
+  const base = server.wsBase;
+  const p = '/restart/down';
+  const pub = await join(base, p, 'publish');
+  const { client: lost, link } = await joinThrough(proxy, p, 'subscribe');
+  await pub.event('subscribed', lost.id);
+  await lost.event('published', pub.id);
+
+  // The subscriber's network drops: it is away, and storage says since when.
+  link.sever();
+  assert.equal((await lost.closed).code, 1006);
+  await server.waitForEvent('away', (e) => e.member === lost.id);
+  await roundTrip(pub);
+
+  await server.stop();
+  assert.equal((await pub.closed).code, 1006);
+  // The runtime stays down for longer than the subscriber's grace period: the outage itself
+  // is what this test is about, not a wait for something to happen.
+  await sleep(GRACE_SECONDS * 1000 + 500);
+  server = await start();
+
+  // The publisher is back first (its own grace counts from the wake-up): the subscriber's
+  // departure is what it hears, once, whether the overdue alarm or its own resume came first.
+  const pubBack = await resume(base, p, 'publish', pub.resume, pub.id);
+  assert.deepEqual(await pubBack.next(), event('unsubscribed', lost.id));
+  assert.deepEqual(await refused(base, resumePath(p, lost.resume), 'subscribe'), { code: 'resume-expired', close: 4031 });
+  await assertSilent([pubBack], 500, 'the departure is announced once');
+  await pubBack.close();
 });

@@ -626,6 +626,12 @@ impl Sim {
             .unwrap_or_else(|e| panic!("cut: {e}"));
     }
 
+    /// Time passes and the alarm is late (a busy runtime, or one that was down): the next
+    /// event may come before it.
+    pub fn stall(&mut self, ms: u64) {
+        self.now = self.now.saturating_add(ms);
+    }
+
     pub fn advance(&mut self, ms: u64) {
         self.try_advance(ms)
             .unwrap_or_else(|e| panic!("advance: {e}"));

@@ -65,6 +65,8 @@ impl Variant {
             resume_queue_bytes: 500,
             heartbeat_timeout_ms: 2_000,
             relay_budget: Rate::per_second(400, 800),
+            // Reached by the publisher's fan-out to two or three subscribers, or their fan-in.
+            relay_stream_budget: Rate::per_second(600, 1_400),
             ..Config::default()
         };
         match self {
@@ -78,6 +80,7 @@ impl Variant {
                 flood_close_after: 0,
                 heartbeat_timeout_ms: 0,
                 relay_budget: Rate::per_second(0, 0),
+                relay_stream_budget: Rate::per_second(0, 0),
                 ..tight
             },
         }
@@ -192,6 +195,11 @@ pub enum Op {
     },
     /// Time passes; alarms that come due go off.
     Advance {
+        ms: u64,
+    },
+    /// Time passes with the alarms late (a busy or restarting runtime): the next input may
+    /// come before an overdue alarm.
+    Stall {
         ms: u64,
     },
     /// The object is evicted and rebuilt from held sockets and storage.
@@ -469,6 +477,9 @@ struct Model {
     members: BTreeMap<String, Member>,
     flood: BTreeMap<String, Flood>,
     next_sweep: u64,
+    /// The stream's relay budgets: publisher to subscribers, subscribers to publisher.
+    relay_down: TokenBucket,
+    relay_up: TokenBucket,
 }
 
 /// The runtime's answers about sockets, as the engine will see them.
@@ -594,17 +605,38 @@ impl Model {
         m.queue.push(exp);
     }
 
+    /// The pair's budget and the stream's, in the relay's direction: both must have room, and
+    /// only then are both charged.
     fn charge(&mut self, now: u64, from: &str, to: &str, bytes: usize) -> bool {
-        let rate = self.config.relay_budget;
-        if rate.amount == 0 {
-            return true;
-        }
-        let bucket = if self.publisher.as_deref() == Some(from) {
-            self.members.get_mut(to).map(|m| &mut m.relay_in)
+        let (rate, stream_rate) = (self.config.relay_budget, self.config.relay_stream_budget);
+        let down = self.publisher.as_deref() == Some(from);
+        let pair = if down {
+            self.members.get(to).map(|m| m.relay_in)
         } else {
-            self.members.get_mut(from).map(|m| &mut m.relay_out)
+            self.members.get(from).map(|m| m.relay_out)
         };
-        bucket.is_none_or(|b| b.take_n(rate, now, bytes as u64))
+        let mut pair_after = pair;
+        let pair_ok = rate.amount == 0
+            || pair_after
+                .as_mut()
+                .is_none_or(|b| b.take_n(rate, now, bytes as u64));
+        let mut total = if down { self.relay_down } else { self.relay_up };
+        let total_ok = stream_rate.amount == 0 || total.take_n(stream_rate, now, bytes as u64);
+        if !(pair_ok && total_ok) {
+            return false;
+        }
+        if down {
+            self.relay_down = total;
+            if let (Some(m), Some(b)) = (self.members.get_mut(to), pair_after) {
+                m.relay_in = b;
+            }
+        } else {
+            self.relay_up = total;
+            if let (Some(m), Some(b)) = (self.members.get_mut(from), pair_after) {
+                m.relay_out = b;
+            }
+        }
+        true
     }
 
     // --- the frame rate -------------------------------------------------------------------
@@ -1008,6 +1040,10 @@ impl Model {
 
     fn timeout(&mut self, now: u64, sockets: &View, x: &mut Expect) {
         self.sweep(now, sockets, x);
+    }
+
+    /// Before every input, alarm or not: members whose grace period is over depart first.
+    fn expire(&mut self, now: u64, x: &mut Expect) {
         let grace = self.config.resume_grace_ms;
         let due: Vec<String> = self
             .members
@@ -1026,6 +1062,8 @@ impl Model {
     fn restore(&mut self, now: u64, held: &BTreeMap<ConnId, sim::Socket>, x: &mut Expect) {
         self.flood.clear();
         self.next_sweep = 0;
+        self.relay_down = TokenBucket::full(self.config.relay_stream_budget, 0);
+        self.relay_up = self.relay_down;
         let rate = self.config.relay_budget;
         for m in self.members.values_mut() {
             m.relay_in = TokenBucket::full(rate, now);
@@ -1252,6 +1290,8 @@ impl Checker {
                     members: BTreeMap::new(),
                     flood: BTreeMap::new(),
                     next_sweep: 0,
+                    relay_down: TokenBucket::full(config.relay_stream_budget, 0),
+                    relay_up: TokenBucket::full(config.relay_stream_budget, 0),
                 },
             });
         }
@@ -1410,6 +1450,7 @@ impl Checker {
                 }
             }
             Op::Advance { ms } => self.advance(*ms)?,
+            Op::Stall { ms } => self.now += ms,
             Op::Evict { path } => self.rebuild(path % self.streams.len(), false)?,
             Op::Restart { path } => self.rebuild(path % self.streams.len(), true)?,
         }
@@ -1744,6 +1785,7 @@ impl Checker {
         let StreamState { sim, model } = &mut self.streams[stream];
         sim.now = now;
         let mut x = Expect::default();
+        model.expire(now, &mut x);
         expect(model, now, &View(&sim.sockets), &mut x);
         let before = Before::of(&sim.sockets, &x);
         self.calls += 1;
@@ -2103,8 +2145,14 @@ pub const VALUES: [Presented; 5] = [
     Presented::OtherMode,
 ];
 
+/// The most operations the fuzzer's decoder reads from one input. Every operation runs the
+/// engine and the model and checks every invariant, so an execution costs in proportion; the
+/// property test's sequences are shorter still (40), and a longer story is more executions
+/// of shorter ones sharing a prefix, which the fuzzer finds by itself.
+pub const MAX_FUZZ_OPS: usize = 64;
+
 /// Reads any bytes as a variant and a sequence of operations (for the fuzzer): every input
-/// is some sequence.
+/// is some sequence, of at most [`MAX_FUZZ_OPS`] operations.
 pub fn ops_from_bytes(bytes: &[u8]) -> (Variant, Vec<Op>) {
     let (variant, mut rest) = match bytes {
         [v, rest @ ..] => (
@@ -2114,7 +2162,7 @@ pub fn ops_from_bytes(bytes: &[u8]) -> (Variant, Vec<Op>) {
         [] => (Variant::Tight, bytes),
     };
     let mut ops = Vec::new();
-    while let [tag, a, b, tail @ ..] = rest {
+    while let ([tag, a, b, tail @ ..], true) = (rest, ops.len() < MAX_FUZZ_OPS) {
         rest = tail;
         let (a, b) = (usize::from(*a), usize::from(*b));
         let flag = |bit: u8| tag & bit != 0;
@@ -2161,6 +2209,9 @@ pub fn ops_from_bytes(bytes: &[u8]) -> (Variant, Vec<Op>) {
             8 => Op::Resume {
                 who: a,
                 value: VALUES[b % VALUES.len()],
+            },
+            15 if flag(0x10) => Op::Stall {
+                ms: ADVANCES[b % ADVANCES.len()],
             },
             9 | 15 => Op::Advance {
                 ms: ADVANCES[b % ADVANCES.len()],
