@@ -163,6 +163,9 @@ pub struct Engine {
     sessions: BTreeMap<PeerId, Session>,
     /// The sockets that carry a member now (away members have none).
     conns: BTreeMap<ConnId, PeerId>,
+    /// How many members are away: while none are, finding the next deadline after every event
+    /// costs nothing instead of a look at every member (10,000 of them in the scale benchmark).
+    away: usize,
     key: ResumeKey,
     /// The earliest time the next heartbeat sweep may run.
     next_sweep: u64,
@@ -190,6 +193,7 @@ impl Engine {
             flood,
             sessions: BTreeMap::new(),
             conns: BTreeMap::new(),
+            away: 0,
             key,
             next_sweep: 0,
             armed: None,
@@ -303,6 +307,7 @@ impl Engine {
                 out.push(Output::Persist(session.record(&id)));
             }
         }
+        engine.away = engine.count_away();
         // Whatever alarm storage holds may be stale: ask for the right one.
         engine.armed = None;
         let next = engine.next_deadline();
@@ -325,6 +330,7 @@ impl Engine {
                 self.expire(now, &mut out);
             }
         }
+        debug_assert_eq!(self.away, self.count_away());
         let next = self.next_deadline();
         if next != self.armed {
             self.armed = next;
@@ -382,11 +388,21 @@ impl Engine {
     /// The next time the engine needs a [`Input::Timeout`]: the earliest end of a grace
     /// period. Nothing else arms the alarm, so a stream with nobody away never wakes by itself.
     pub fn next_deadline(&self) -> Option<u64> {
+        if self.away == 0 {
+            return None;
+        }
         let grace = self.stream.config().resume_grace_ms;
         self.sessions
             .values()
             .filter_map(|s| s.away_since.map(|t| t.saturating_add(grace)))
             .min()
+    }
+
+    fn count_away(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| s.away_since.is_some())
+            .count()
     }
 
     /// Whether resume is on, and with it storage of members.
@@ -517,7 +533,9 @@ impl Engine {
         }
         session.conn = conn;
         session.nonce = nonce;
-        session.away_since = None;
+        if session.away_since.take().is_some() {
+            self.away = self.away.saturating_sub(1);
+        }
         session.hung_up = false;
         session.turn |= turn;
         session.last_heard = now;
@@ -636,6 +654,7 @@ impl Engine {
         }
         self.conns.remove(&session.conn);
         session.away_since = Some(now);
+        self.away += 1;
         out.push(Output::Persist(session.record(id)));
         let role = session.role;
         self.observe(id, role, Change::Away);
@@ -649,6 +668,9 @@ impl Engine {
             let Some(session) = self.sessions.remove(&id) else {
                 continue;
             };
+            if session.away_since.is_some() {
+                self.away = self.away.saturating_sub(1);
+            }
             self.flood.forget(&id);
             if self.conns.get(&session.conn) == Some(&id) {
                 self.conns.remove(&session.conn);
