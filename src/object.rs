@@ -19,7 +19,6 @@ use streams_core::{
     IceGrant, Input, Mode, MsgId, Output, ResumeKey, Sockets, Status,
 };
 use wasm_bindgen::prelude::*;
-use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
     js_sys, web_sys, worker_sys, Env, Error, Headers, Response, Result, State, WebSocket,
     WebSocketPair,
@@ -108,11 +107,11 @@ impl StreamObject {
     pub fn fetch(&self, req: web_sys::Request) -> std::result::Result<JsValue, JsValue> {
         let full_url = req.url();
         let answer = if url::split(&full_url).path.starts_with(STATUS_PREFIX) {
-            self.status()
+            self.status().map(http::raw)
         } else {
             self.connect(&full_url, http::ice_grant(&req))
         };
-        answer.map(http::raw).map_err(JsValue::from)
+        answer.map_err(JsValue::from)
     }
 
     #[wasm_bindgen(js_name = webSocketMessage)]
@@ -156,7 +155,7 @@ impl StreamObject {
             }
             Ok(JsValue::UNDEFINED)
         };
-        Ok(future_to_promise(answer).into())
+        Ok(glue::promise(answer))
     }
 
     #[wasm_bindgen(js_name = webSocketClose)]
@@ -207,11 +206,11 @@ impl StreamObject {
         Ok(Response::ok(status.json())?.with_headers(headers))
     }
 
-    fn connect(&self, full_url: &str, grant: IceGrant) -> Result<Response> {
+    fn connect(&self, full_url: &str, grant: IceGrant) -> Result<JsValue> {
         let query = url::split(full_url).query;
         let role = match Mode::parse(url::query_param(query, "mode").as_deref()) {
             Ok(mode) => mode.role(),
-            Err(code) => return http::http_error(code),
+            Err(code) => return http::http_error(code).map(http::raw),
         };
         let resume = url::query_param(query, "resume");
         let conn = ids::conn()?;
@@ -236,7 +235,7 @@ impl StreamObject {
         live.perform(&self.state, &self.report, outputs, current);
         match refusal {
             Some(refusal) => http::refuse_socket(refusal),
-            None => Response::from_websocket(pair.client),
+            None => http::upgrade(&pair.client),
         }
     }
 

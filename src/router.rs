@@ -17,7 +17,6 @@ use streams_core::{
     IceGrant, Mode, Refusal, Rejection,
 };
 use wasm_bindgen::JsValue;
-use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{js_sys, web_sys, worker_sys, Env, Error, Request, Result};
 
 use crate::api::{self, ICE_SERVERS_PATH, STATUS_PREFIX};
@@ -27,7 +26,7 @@ use crate::http::{
 use crate::ice::IceService;
 use crate::metrics::{Metrics, Point};
 use crate::ratelimit::{Limiter, CONNECT_LIMITER, ICE_LIMITER, STATUS_LIMITER};
-use crate::{log, settings};
+use crate::{glue, log, settings};
 
 /// Routes one request. A WebSocket goes to its stream's object by handing back the object's
 /// own Promise; only the ICE API and a rate limiting binding are waited on here.
@@ -75,7 +74,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
                 .map(raw)
                 .map_err(JsValue::from)
         };
-        return Ok(future_to_promise(answer).into());
+        return Ok(glue::promise(answer));
     }
     if url.path == ICE_SERVERS_PATH {
         let access = admit_ice_api(
@@ -97,7 +96,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
                 .map(raw)
                 .map_err(JsValue::from)
         };
-        return Ok(future_to_promise(answer).into());
+        return Ok(glue::promise(answer));
     }
     let decision = admit_with(&request, &creds, &settings.policy);
     let decision = match decision {
@@ -127,7 +126,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
             };
             forward(decision, req, &env).map_err(JsValue::from)
         };
-        return Ok(future_to_promise(answer).into());
+        return Ok(glue::promise(answer));
     }
     let decision = if limiter.allow_now(address.as_deref(), now_ms) {
         decision
@@ -148,7 +147,7 @@ fn forward(
         Ok(admitted) => admitted,
         Err(refusal) => {
             report_refusal(&req, env, refusal);
-            return refuse_socket(refusal).map(raw);
+            return refuse_socket(refusal);
         }
     };
     if let Some(label) = &admitted.label {
