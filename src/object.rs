@@ -89,7 +89,7 @@ impl StreamObject {
         if let Err(e) = hibernation::answer_heartbeats(&state) {
             report
                 .line(log::error("heartbeat-setup-failed"))
-                .str("error", &e.to_string())
+                .err(&e)
                 .emit();
         }
         Self {
@@ -111,7 +111,7 @@ impl StreamObject {
         } else {
             self.connect(&full_url, http::ice_grant(&req))
         };
-        answer.map_err(JsValue::from)
+        answer.map_err(log::js_error)
     }
 
     #[wasm_bindgen(js_name = webSocketMessage)]
@@ -130,7 +130,9 @@ impl StreamObject {
             Some(text) => Input::Text { conn, text },
             None => Input::Binary { conn },
         };
-        let asks = self.handle(input, Some((conn, &ws)))?;
+        let asks = self
+            .handle(input, Some((conn, &ws)))
+            .map_err(log::js_error)?;
         if asks.is_empty() {
             return Ok(JsValue::UNDEFINED);
         }
@@ -147,10 +149,7 @@ impl StreamObject {
                     Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
                 };
                 if let Err(e) = ws.send_with_str(&frame) {
-                    report
-                        .line(log::warn("send-failed"))
-                        .str("error", &e.to_string())
-                        .emit();
+                    report.line(log::warn("send-failed")).err(&e).emit();
                 }
             }
             Ok(JsValue::UNDEFINED)
@@ -166,7 +165,8 @@ impl StreamObject {
         reason: String,
         _was_clean: bool,
     ) -> std::result::Result<(), JsValue> {
-        Ok(self.on_close(WebSocket::from(ws), u16::try_from(code).ok(), &reason)?)
+        self.on_close(WebSocket::from(ws), u16::try_from(code).ok(), &reason)
+            .map_err(log::js_error)
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -177,15 +177,17 @@ impl StreamObject {
     ) -> std::result::Result<(), JsValue> {
         self.report
             .line(log::warn("socket-error"))
-            .str("error", &Error::from(error).to_string())
+            .err(&Error::from(error))
             .emit();
-        Ok(self.on_close(WebSocket::from(ws), None, "")?)
+        self.on_close(WebSocket::from(ws), None, "")
+            .map_err(log::js_error)
     }
 
     /// The alarm armed for the end of a grace period.
     pub fn alarm(&self) -> std::result::Result<(), JsValue> {
-        self.handle(Input::Timeout, None)?;
-        Ok(())
+        self.handle(Input::Timeout, None)
+            .map(drop)
+            .map_err(log::js_error)
     }
 }
 
@@ -450,10 +452,7 @@ impl Live {
                 Output::Alarm(at) => self.with_db(|db| db.set_alarm(at)),
             };
             if let Err(e) = result {
-                report
-                    .line(log::error("runtime-error"))
-                    .str("error", &e.to_string())
-                    .emit();
+                report.line(log::error("runtime-error")).err(&e).emit();
             }
         }
         asks

@@ -72,7 +72,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
             api::stream_status(&Request::from(req), &settings, limiter, access, &env)
                 .await
                 .map(raw)
-                .map_err(JsValue::from)
+                .map_err(log::js_error)
         };
         return Ok(glue::promise(answer));
     }
@@ -94,7 +94,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
             api::ice_servers(&Request::from(req), &settings, ice, limiter, verdict)
                 .await
                 .map(raw)
-                .map_err(JsValue::from)
+                .map_err(log::js_error)
         };
         return Ok(glue::promise(answer));
     }
@@ -124,7 +124,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
             } else {
                 Err(Refusal(ErrorCode::ConnectRate))
             };
-            forward(decision, req, &env).map_err(JsValue::from)
+            forward(decision, req, &env).map_err(log::js_error)
         };
         return Ok(glue::promise(answer));
     }
