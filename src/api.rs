@@ -6,7 +6,9 @@
 //! never cached and carries the CORS headers a listed origin needs to read it.
 
 use streams_core::{ErrorCode, IceGrant, Settings, StreamKey};
-use worker::{Env, Headers, Method, Request, Response, Result};
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, worker_sys, Env, Headers, Method, Request, Response, Result};
 
 use crate::http::{http_error, STREAMS_BINDING};
 use crate::ice::IceService;
@@ -89,17 +91,21 @@ pub async fn stream_status(
 }
 
 /// The status as the stream's object gives it. Asking wakes the object (or starts it, for a
-/// stream that never existed), which answers without writing anything.
+/// stream that never existed), which answers without writing anything. Called and read through
+/// the runtime's own types: workers-rs' response body reader is a stream machinery of its own.
 async fn ask_stream(key: &StreamKey, env: &Env) -> Result<Response> {
     let namespace = env.durable_object(STREAMS_BINDING)?;
-    let stub = namespace.id_from_name(key.as_str())?.get_stub()?;
-    let mut answer = stub
-        .fetch_with_str(&format!("https://stream.internal{STATUS_PREFIX}"))
-        .await?;
-    if answer.status_code() != 200 {
+    let stub: worker_sys::DurableObject =
+        namespace.id_from_name(key.as_str())?.get_stub()?.into_rpc();
+    let url = format!("https://stream.internal{STATUS_PREFIX}");
+    let answer: web_sys::Response = JsFuture::from(stub.fetch_with_str(&url)?)
+        .await?
+        .unchecked_into();
+    if answer.status() != 200 {
         return http_error(ErrorCode::Internal);
     }
-    Response::ok(answer.text().await?)
+    let text = JsFuture::from(answer.text()?).await?;
+    Response::ok(text.as_string().unwrap_or_default())
 }
 
 /// An HTTP refusal of the API, logged with its code.
