@@ -8,7 +8,7 @@
 use streams_core::{ErrorCode, IceGrant, Settings, StreamKey};
 use wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{web_sys, worker_sys, Env, Headers, Method, Request, Response, Result};
+use worker::{web_sys, worker_sys, Env, Error, Headers, Response, Result};
 
 use crate::http::{http_error, STREAMS_BINDING};
 use crate::ice::IceService;
@@ -32,17 +32,17 @@ pub struct Verdict {
 
 /// Answers the ICE API.
 pub async fn ice_servers(
-    req: &Request,
+    req: &web_sys::Request,
     settings: &Settings,
     ice: IceService,
     limiter: Limiter,
     verdict: Verdict,
 ) -> Result<Response> {
     let headers = req.headers();
-    let response = match req.method() {
-        Method::Options => Response::empty()?.with_status(204),
-        Method::Get => {
-            let address = headers.get("CF-Connecting-IP")?;
+    let response = match req.method().as_str() {
+        "OPTIONS" => Response::empty()?.with_status(204),
+        "GET" => {
+            let address = headers.get("CF-Connecting-IP").map_err(Error::from)?;
             let now_ms = worker::js_sys::Date::now() as u64;
             if !limiter.allow(address.as_deref(), now_ms).await {
                 refused(ICE_SERVERS_PATH, ErrorCode::ConnectRate)?
@@ -58,23 +58,24 @@ pub async fn ice_servers(
         }
         _ => refused(ICE_SERVERS_PATH, ErrorCode::MethodNotAllowed)?,
     };
-    finish(response, settings, headers.get("Origin")?.as_deref())
+    let origin = headers.get("Origin").map_err(Error::from)?;
+    finish(response, settings, origin.as_deref())
 }
 
 /// Answers the status API: `access` is the router's verdict on the stream path (the stream's
 /// key, or why the request may not know).
 pub async fn stream_status(
-    req: &Request,
+    req: &web_sys::Request,
     settings: &Settings,
     limiter: Limiter,
     access: std::result::Result<StreamKey, ErrorCode>,
     env: &Env,
 ) -> Result<Response> {
     let headers = req.headers();
-    let response = match req.method() {
-        Method::Options => Response::empty()?.with_status(204),
-        Method::Get => {
-            let address = headers.get("CF-Connecting-IP")?;
+    let response = match req.method().as_str() {
+        "OPTIONS" => Response::empty()?.with_status(204),
+        "GET" => {
+            let address = headers.get("CF-Connecting-IP").map_err(Error::from)?;
             let now_ms = worker::js_sys::Date::now() as u64;
             if !limiter.allow(address.as_deref(), now_ms).await {
                 refused(STATUS_PREFIX, ErrorCode::ConnectRate)?
@@ -87,7 +88,8 @@ pub async fn stream_status(
         }
         _ => refused(STATUS_PREFIX, ErrorCode::MethodNotAllowed)?,
     };
-    finish(response, settings, headers.get("Origin")?.as_deref())
+    let origin = headers.get("Origin").map_err(Error::from)?;
+    finish(response, settings, origin.as_deref())
 }
 
 /// The status as the stream's object gives it. Asking wakes the object (or starts it, for a

@@ -17,7 +17,7 @@ use streams_core::{
     IceGrant, Mode, Refusal, Rejection,
 };
 use wasm_bindgen::JsValue;
-use worker::{js_sys, web_sys, worker_sys, Env, Error, Request, Result};
+use worker::{js_sys, web_sys, worker_sys, Env, Error, Result};
 
 use crate::api::{self, ICE_SERVERS_PATH, STATUS_PREFIX};
 use crate::http::{
@@ -69,7 +69,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         let access = admit_status(stream_path, &creds, &settings.policy);
         let limiter = Limiter::new(&env, STATUS_LIMITER, settings.status_api_rate);
         let answer = async move {
-            api::stream_status(&Request::from(req), &settings, limiter, access, &env)
+            api::stream_status(&req, &settings, limiter, access, &env)
                 .await
                 .map(raw)
                 .map_err(log::js_error)
@@ -91,7 +91,7 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         let limiter = Limiter::new(&env, ICE_LIMITER, settings.ice_api_rate);
         let ice = IceService::from_env(&env);
         let answer = async move {
-            api::ice_servers(&Request::from(req), &settings, ice, limiter, verdict)
+            api::ice_servers(&req, &settings, ice, limiter, verdict)
                 .await
                 .map(raw)
                 .map_err(log::js_error)
