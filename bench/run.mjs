@@ -30,7 +30,10 @@ const scaleNs = (process.env.BENCH_SCALE_N ?? '100,300,1000,3000,10000').split('
 const resumeN = Number(process.env.BENCH_RESUME ?? 500);
 const plotFile = path.resolve(process.env.BENCH_PLOT ?? path.join(here, '../docs/bench-scale.svg'));
 
-const ours = await startServer({ bindings: LIMITS_OFF });
+// BENCH_OURS_VARS (JSON) adds vars to ours, e.g. '{"RESUME_GRACE_SECONDS":"0"}' to see what
+// resume's storage costs a connection.
+const extraVars = JSON.parse(process.env.BENCH_OURS_VARS ?? '{}');
+const ours = await startServer({ bindings: { ...LIMITS_OFF, ...extraVars } });
 const jsMf = new Miniflare({
   host: '127.0.0.1',
   port: 0,
