@@ -27,14 +27,16 @@ export function cachedConn(ws) {
 export function cacheConn(ws, conn) {
   conns.set(ws, conn);
 }
-// A socket's attachment is its identity as JSON text; anything else (none, or an older
-// version's) reads as undefined.
+// A socket's attachment is its identity as JSON text. Earlier versions stored the same fields
+// as an object, which reads the same way once written as JSON (docs/OPERATIONS.md: a new
+// version keeps reading what an older one wrote).
 export function setAttachment(ws, json) {
   ws.serializeAttachment(json);
 }
 export function attachment(ws) {
   const value = ws.deserializeAttachment();
-  return typeof value === "string" ? value : undefined;
+  if (typeof value === "string") return value;
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : undefined;
 }
 // Sends a string that is already JavaScript's, so a frame sent to many sockets (an event to
 // every subscriber) crosses from Wasm once.
