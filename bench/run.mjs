@@ -86,8 +86,14 @@ try {
     const order = round % 2 ? targets : [...targets].reverse();
     for (const [args, who] of scenarios) {
       for (const [label, base] of order.filter(([label]) => who.includes(label))) {
-        const figures = await bench(base, label, args);
-        (results[label][figures.scenario] ??= []).push(figures);
+        try {
+          const figures = await bench(base, label, args);
+          (results[label][figures.scenario] ??= []).push(figures);
+        } catch (e) {
+          // The scale mode plots what it measured; the table fails whole.
+          if (!scale) throw e;
+          console.log(`  ${e.message}: left out`);
+        }
       }
     }
     load.push(os.loadavg()[0]);

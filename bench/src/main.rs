@@ -18,8 +18,10 @@ use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Sink = futures_util::stream::SplitSink<Ws, Message>;
 
-/// Every scenario must finish within this, or the run fails instead of hanging.
+/// Every scenario must finish within this (plus [`DEADLINE_PER_CONNECTION`] for each connection
+/// it opens), or the run fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(120);
+const DEADLINE_PER_CONNECTION: Duration = Duration::from_millis(20);
 
 #[tokio::main]
 async fn main() {
@@ -39,14 +41,16 @@ async fn main() {
             other => Err(format!("unknown scenario {other}")),
         }
     };
-    match tokio::time::timeout(DEADLINE, run).await {
+    let connections = u32::try_from(num(4, 0)).unwrap_or(u32::MAX);
+    let deadline = DEADLINE + DEADLINE_PER_CONNECTION * connections;
+    match tokio::time::timeout(deadline, run).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             eprintln!("{label} {scenario}: {e}");
             std::process::exit(1);
         }
         Err(_) => {
-            eprintln!("{label} {scenario}: did not finish within {DEADLINE:?}");
+            eprintln!("{label} {scenario}: did not finish within {deadline:?}");
             std::process::exit(1);
         }
     }
