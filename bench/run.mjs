@@ -163,7 +163,7 @@ if (scale) {
   writeFileSync(
     plotFile,
     scalePlot({
-      title: `Fan-out from ${scaleNs[0]} to ${scaleNs.at(-1)} subscribers (medians of ${rounds})`,
+      title: `Fan-out from ${scaleNs[0].toLocaleString('en-US')} to ${scaleNs.at(-1).toLocaleString('en-US')} subscribers (medians of ${rounds}; load average ${Math.min(...load).toFixed(1)} to ${Math.max(...load).toFixed(1)} on ${os.cpus().length} cores)`,
       panels: [
         {
           title: 'publisher join: time per subscriber announced (µs) ↓',
