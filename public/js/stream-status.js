@@ -8,15 +8,19 @@
 
 /**
  * Asks the server about the stream at `path` (a stream path as the page normalized it). A token
- * goes in the `Authorization` header of this same-origin request, never into a URL.
+ * goes in the `Authorization` header of this request, never into a URL.
  * @param {string} path
- * @param {{ token?: string, fetchImpl?: typeof fetch }} [options]
+ * @param {{ token?: string, fetchImpl?: typeof fetch, server?: string | URL }} [options] `server`:
+ *   the service's origin, where this is not the page it served (Node.js, another site listed in
+ *   its `ICE_CORS_ORIGINS`)
  * @returns {Promise<StatusAnswer>}
  */
-export async function fetchStreamStatus(path, { token, fetchImpl = fetch } = {}) {
+export async function fetchStreamStatus(path, { token, fetchImpl = fetch, server } = {}) {
   let res;
   try {
-    res = await fetchImpl(`/api/streams${path}`, {
+    // The path goes under /api/streams/ whatever it holds, so it cannot name another host.
+    const url = server === undefined ? `/api/streams${path}` : new URL(`/api/streams${path}`, server);
+    res = await fetchImpl(url, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       cache: 'no-store',
     });
@@ -38,10 +42,14 @@ export async function fetchStreamStatus(path, { token, fetchImpl = fetch } = {})
   return match ? { ok: false, code: match[1], sentence: match[2] } : { ok: false, code: String(res.status), sentence: text.trim() };
 }
 
-/** "3 viewers", "1 viewer", "no viewers". */
+/** "3 viewers", "1 viewer", "no viewers". @param {number} n */
 const viewers = (n) => (n === 0 ? 'no viewers' : `${n} viewer${n === 1 ? '' : 's'}`);
 
-/** "5 minutes ago", "just now". */
+/**
+ * "5 minutes ago", "just now".
+ * @param {number} since
+ * @param {number} now
+ */
 function ago(since, now) {
   const minutes = Math.floor(Math.max(0, now - since) / 60_000);
   if (minutes < 1) return 'just now';
@@ -49,7 +57,12 @@ function ago(since, now) {
   return `${Math.floor(minutes / 60)} hours ago`;
 }
 
-/** What a person is told about an answer, for the landing page's check. */
+/**
+ * What a person is told about an answer, for the landing page's check.
+ * @param {StatusAnswer} answer
+ * @param {number} [now] ms since the epoch
+ * @returns {string}
+ */
 export function describeStatus(answer, now = Date.now()) {
   if (answer.ok) {
     const { live, subscribers, since } = answer.status;

@@ -51,6 +51,22 @@
  */
 
 /**
+ * The `detail` of each event, by name (see {@link StreamEventName}).
+ * @typedef {object} StreamEvents
+ * @property {{ state: ConnectionState, id?: string | null, resumed?: boolean, previousId?: string, reason?: string, code?: number }} state
+ * @property {{}} open
+ * @property {{ id: string }} created
+ * @property {{ id: string }} resumed
+ * @property {{ id: string }} subscribed
+ * @property {{ id: string }} unsubscribed
+ * @property {{ id: string }} published
+ * @property {{ id: string }} unpublished
+ * @property {{ from: string, data: unknown, message: Record<string, unknown> }} notify
+ * @property {{ code: string, reason: string, msgId?: number }} error
+ * @property {{ code: number, reason: string, willReconnect: boolean, resuming: boolean }} close
+ */
+
+/**
  * Event names and their `detail`:
  * - `state`: `{ state, id, resumed?, previousId?, reason? }`, see {@link ConnectionState}.
  * - `open`: `{}`, a socket is open (before `created`).
@@ -66,6 +82,7 @@
  */
 
 /** Server refusals that retrying cannot fix (bad path, tokens, origin...): see docs/PROTOCOL.md. */
+/** @param {number} code a WebSocket close code */
 export function isPermanentRefusal(code) {
   return code >= 4002 && code <= 4019;
 }
@@ -86,6 +103,7 @@ export const CLOSE = Object.freeze({
 export const HEARTBEAT_TIMEOUT_CLOSE = 4900;
 
 const RESUME_REFUSALS = new Set(['resume-expired', 'resume-invalid']);
+/** @param {number} code */
 const isTokenRefusal = (code) => code >= 4010 && code <= 4015;
 
 /** One connection to a named stream, as publisher or subscriber. Emits {@link StreamEventName}s. */
@@ -103,9 +121,12 @@ export class StreamClient extends EventTarget {
   #lastError = null;
   /** @type {object[]} NOTIFYs sent while resuming */
   #outbox = [];
-  #pingTimer = null;
-  #silenceTimer = null;
-  #connectTimer = null;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  #pingTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #silenceTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #connectTimer;
 
   /**
    * @param {string | URL} url the stream: a path (`/streams/demo`, on `options.server` or else
@@ -141,20 +162,22 @@ export class StreamClient extends EventTarget {
     this.closedByUser = false;
     this.attempt = 0;
     this.nextMsgId = 1;
-    /** @type {Map<number, {resolve: Function, reject: Function, timer: any}>} */
+    /** @type {Map<number, { resolve: (configuration: IceConfiguration) => void, reject: (error: Error) => void, timer: ReturnType<typeof setTimeout> }>} */
     this.pending = new Map();
+    /** @type {ReturnType<typeof setTimeout> | null} */
     this.reconnectTimer = null;
   }
 
   /** Opens the connection (and keeps it open, if `reconnect` is on). */
   connect() {
     this.closedByUser = false;
-    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reconnectTimer ?? undefined);
     if (this.state === 'idle' || this.state === 'closed') this.setState('connecting', { id: null });
-    const resuming = this.#resume !== null && this.id !== null;
+    const resume = this.id !== null ? this.#resume : null;
+    const resuming = resume !== null;
     const url = new URL(this.url);
     // A resume stands on its own resume value; a fresh join needs the token.
-    if (resuming) url.searchParams.set('resume', this.#resume);
+    if (resume !== null) url.searchParams.set('resume', resume);
     else if (this.#token) url.searchParams.set('token', this.#token);
     const WS = this.options.WebSocket ?? globalThis.WebSocket;
     const ws = new WS(url.toString());
@@ -217,7 +240,7 @@ export class StreamClient extends EventTarget {
   /** Closes for good: no reconnect. */
   close(code = 1000, reason = '') {
     this.closedByUser = true;
-    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.reconnectTimer ?? undefined);
     clearTimeout(this.#connectTimer);
     this.stopHeartbeat();
     this.#outbox = [];
@@ -231,36 +254,55 @@ export class StreamClient extends EventTarget {
   }
 
   /**
-   * @param {StreamEventName} type
-   * @param {(detail: any) => void} listener
+   * Calls `listener` with the `detail` of every `type` event.
+   * @template {StreamEventName} K
+   * @param {K} type
+   * @param {(detail: StreamEvents[K]) => void} listener
+   * @returns {this}
    */
   on(type, listener) {
-    this.addEventListener(type, (e) => listener(/** @type {CustomEvent} */ (e).detail));
+    this.addEventListener(type, (e) => listener(/** @type {CustomEvent<StreamEvents[K]>} */ (e).detail));
     return this;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {object} frame
+   * @returns {boolean} whether it was sent
+   */
   send(frame) {
     if (this.state !== 'connected' || this.#live?.readyState !== 1) return false;
     this.#live.send(JSON.stringify(frame));
     return true;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {string} type
+   * @param {object} detail
+   */
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {ConnectionState} state
+   * @param {object} detail
+   */
   setState(state, detail) {
     this.state = state;
     this.emit('state', { state, ...detail });
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {unknown} text
+   */
   onMessage(text) {
     this.heard();
-    if (text === 'pong') return;
+    if (text === 'pong' || typeof text !== 'string') return;
+    /** @type {any} */
     let frame;
     try {
       frame = JSON.parse(text);
@@ -274,10 +316,13 @@ export class StreamClient extends EventTarget {
     } else if (frame?.method === 'NOTIFY') {
       this.emit('notify', { from: frame.from, data: frame.data, message: frame });
     } else if (frame?.msg_id !== undefined && this.pending.has(frame.msg_id)) {
-      const { resolve, reject, timer } = this.pending.get(frame.msg_id);
-      clearTimeout(timer);
+      const request = this.pending.get(frame.msg_id);
       this.pending.delete(frame.msg_id);
-      if (frame.code === 'success') resolve({ ...frame.result.configuration, ttl: frame.result.ttl });
+      if (!request) return;
+      const { resolve, reject, timer } = request;
+      clearTimeout(timer);
+      const configuration = frame.result?.configuration;
+      if (frame.code === 'success' && Array.isArray(configuration?.iceServers)) resolve({ ...configuration, ttl: frame.result.ttl });
       else reject(Object.assign(new Error(frame.reason), { code: frame.reason?.split(':')[0] }));
     } else if (frame?.code === 'failed') {
       const code = String(frame.reason).split(':')[0];
@@ -287,7 +332,10 @@ export class StreamClient extends EventTarget {
     }
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {{ id: string, resumed?: unknown, resume?: unknown }} created
+   */
   onCreated({ id, resumed, resume }) {
     clearTimeout(this.#connectTimer);
     this.#resume = typeof resume === 'string' && resume ? resume : null;
@@ -311,7 +359,12 @@ export class StreamClient extends EventTarget {
     this.emit('created', { id });
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {WebSocket} ws
+   * @param {number} code
+   * @param {string} reason
+   */
   onClose(ws, code, reason) {
     if (ws !== this.#live) return;
     this.#live = null;
@@ -370,7 +423,10 @@ export class StreamClient extends EventTarget {
     return this.options.minBackoffMs / 2 + Math.random() * ceiling;
   }
 
-  /** @private */
+  /**
+   * @private
+   * @param {WebSocket} ws
+   */
   startHeartbeat(ws) {
     this.stopHeartbeat();
     const every = this.options.heartbeatMs;
@@ -387,13 +443,15 @@ export class StreamClient extends EventTarget {
   /** Anything from the server proves the path alive. @private */
   heard() {
     clearTimeout(this.#silenceTimer);
-    this.#silenceTimer = null;
+    this.#silenceTimer = undefined;
   }
 
   /**
    * Treats a silent or stuck socket as closed now: a dead TCP path can take minutes to report
    * its close, and the resume should not wait for it. Its late events are ignored.
    * @private
+   * @param {WebSocket} ws
+   * @param {string} reason
    */
   giveUp(ws, reason) {
     if (ws !== this.#live) return;
@@ -408,7 +466,7 @@ export class StreamClient extends EventTarget {
   /** @private */
   stopHeartbeat() {
     clearInterval(this.#pingTimer);
-    this.#pingTimer = null;
+    this.#pingTimer = undefined;
     this.heard();
   }
 }
@@ -475,6 +533,7 @@ const BROWSER_ENCODES = new Set([' ', '"', '#', '<', '>', '?', '^', '`', '{', '}
 const DOT_SEGMENTS = new Set(['.', '%2e', '..', '.%2e', '%2e.', '%2e%2e']);
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** @param {string} sentence */
 const refuse = (sentence) => new StreamPathError('invalid-path', sentence);
 
 /**
@@ -545,13 +604,19 @@ function checkPath(path, maxBytes) {
   }
 }
 
-/** The first segment of a path, percent-decoded, ASCII letters in lower case; null if undecodable. */
+/**
+ * The first segment of a path, percent-decoded, ASCII letters in lower case; null if undecodable.
+ * @param {string} path
+ */
 function firstSegment(path) {
   const decoded = percentDecode(path.slice(1).split('/')[0]);
   return decoded === null ? null : decoded.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
-/** Decodes `%XX` escapes; null when one is malformed or the bytes are not UTF-8. */
+/**
+ * Decodes `%XX` escapes; null when one is malformed or the bytes are not UTF-8.
+ * @param {string} path
+ */
 function percentDecode(path) {
   const bytes = [];
   for (let i = 0; i < path.length; i++) {

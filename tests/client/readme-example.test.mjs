@@ -1,4 +1,4 @@
-// The README's embedding example runs as written (only its URL and import path are pointed at
+// The README's embedding example runs as written (only its URL and the package import are pointed at
 // this test's server and file).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ async function exampleModule() {
   const block = /<!-- readme-example -->\s*```js\n([\s\S]*?)```\s*<!-- \/readme-example -->/.exec(readme);
   assert.ok(block, 'README has the marked example');
   const code = block[1]
-    .replace("'./js/streams-client.js'", `'${pathToFileURL(path.join(root, 'public/js/streams-client.js'))}'`)
+    .replace("'named-streams-client'", `'${pathToFileURL(path.join(root, 'public/js/streams-client.js'))}'`)
     .replace('ws://127.0.0.1:8787', server.wsBase);
   const file = path.join(dir, 'example.mjs');
   // Exported so the test can close it; the README's readers keep theirs open.

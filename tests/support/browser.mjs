@@ -4,22 +4,10 @@ import { chromium } from 'playwright-core';
 import { afterEach } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
+import { BROWSER_FLAGS } from './chromium-flags.mjs';
 
-export const BROWSER_FLAGS = [
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  // Required where the host has only `lo`: otherwise no candidates are gathered.
-  '--allow-loopback-in-peer-connection',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  // Pages here are never clicked; the play button for blocked autoplay has its own test.
-  '--autoplay-policy=no-user-gesture-required',
-];
+// The flags live apart so scripts (scripts/screenshots) can use them without node:test.
+export { BROWSER_FLAGS };
 
 export function launchBrowser() {
   return chromium.launch({
