@@ -239,6 +239,20 @@ mod tests {
     }
 
     #[test]
+    fn a_runtime_error_is_described_by_its_message_alone() {
+        let busy = worker::Error::RustError("stream state is busy".into());
+        assert_eq!(describe(&busy), "stream state is busy");
+        assert_eq!(describe(&worker::Error::JsError("closed".into())), "closed");
+        // Any other kind is named, never formatted with the payload it carries.
+        assert_eq!(describe(&worker::Error::BodyUsed), "BodyUsed");
+        let line = error("runtime-error").err(&busy).to_json();
+        assert!(
+            line.ends_with(r#""error":"stream state is busy"}"#),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn secret_field_names_are_never_written() {
         let line = warn("refused")
             .str("token", "eyJ.secret.sig")
