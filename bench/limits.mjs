@@ -4,5 +4,6 @@ export const LIMITS_OFF = {
   FRAME_RATE: '1000000',
   FRAME_BURST: '1000000',
   FLOOD_CLOSE_AFTER: '0',
-  MAX_SUBSCRIBERS: '5000',
+  // The scale mode goes to 10,000 subscribers (an object holds at most 32,768 sockets).
+  MAX_SUBSCRIBERS: '20000',
 };

@@ -1,19 +1,39 @@
 // Runs every benchmark scenario against our Worker and the plain-JavaScript reference, in the
 // same local runtime (workerd through Miniflare), round after round, and prints the medians
 // side by side. Called by bench/run, which builds what this needs.
+//
+//   node bench/run.mjs          the table: fan-out, latency, throughput (both), resume (ours)
+//   node bench/run.mjs scale    fan-out from 100 to 10,000 subscribers (BENCH_SCALE_N), both
+//                               sides; prints the table and writes the curve to BENCH_PLOT
+//                               (default docs/bench-scale.svg)
 import { Miniflare } from 'miniflare';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../tests/support/server.mjs';
 import { LIMITS_OFF } from './limits.mjs';
+import { scalePlot } from './plot.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const client = path.join(here, 'target/release/named-streams-bench');
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const mode = process.argv[2] ?? 'table';
+if (!['table', 'scale'].includes(mode)) {
+  console.error('usage: bench/run [scale]');
+  process.exit(2);
+}
+const scale = mode === 'scale';
+const rounds = Number(process.env.BENCH_ROUNDS ?? (scale ? 1 : 3));
 const fanouts = (process.env.BENCH_FANOUT ?? '100,1000').split(',').map(Number);
+const scaleNs = (process.env.BENCH_SCALE_N ?? '100,300,1000,3000,10000').split(',').map(Number);
+const resumeN = Number(process.env.BENCH_RESUME ?? 500);
+const plotFile = path.resolve(process.env.BENCH_PLOT ?? path.join(here, '../docs/bench-scale.svg'));
 
-const ours = await startServer({ bindings: LIMITS_OFF });
+// BENCH_OURS_VARS (JSON) adds vars to ours, e.g. '{"RESUME_GRACE_SECONDS":"0"}' to see what
+// resume's storage costs a connection.
+const extraVars = JSON.parse(process.env.BENCH_OURS_VARS ?? '{}');
+const ours = await startServer({ bindings: { ...LIMITS_OFF, ...extraVars } });
 const jsMf = new Miniflare({
   host: '127.0.0.1',
   port: 0,
@@ -44,24 +64,42 @@ function bench(base, label, args) {
   });
 }
 
-const scenarios = [
-  ...fanouts.map((n) => ['fanout', n]),
-  ['latency', 1000],
-  ['throughput', 10, 20000, 100],
-];
+// [scenario args, which targets]: the reference has no resume.
+const scenarios = scale
+  ? scaleNs.map((n) => [['fanout', n], ['ours', 'js']])
+  : [
+      ...fanouts.map((n) => [['fanout', n], ['ours', 'js']]),
+      [['latency', 1000], ['ours', 'js']],
+      [['throughput', 10, 20000, 100], ['ours', 'js']],
+      ...(resumeN > 0 ? [[['resume', resumeN], ['ours']]] : []),
+    ];
+// BENCH_ONLY=fanout,resume keeps the scenarios so named (a quick look while working).
+const only = process.env.BENCH_ONLY?.split(',');
+if (only) scenarios.splice(0, scenarios.length, ...scenarios.filter(([[name]]) => only.includes(name)));
 /** results[label][scenario] = [figures of each round] */
 const results = { ours: {}, js: {} };
+const load = [os.loadavg()[0]];
 try {
+  // A production isolate is warm: compile and start each side (its Wasm, its settings) before
+  // anything is timed, or the first scenario of the first round measures a cold start.
+  for (const [label, base] of targets) await bench(base, label, ['fanout', 10]);
   for (let round = 1; round <= rounds; round++) {
-    console.log(`round ${round}/${rounds}`);
+    console.log(`round ${round}/${rounds} (load average ${os.loadavg()[0].toFixed(1)})`);
     // Alternate who goes first, so neither always runs on a warmer machine.
     const order = round % 2 ? targets : [...targets].reverse();
-    for (const args of scenarios) {
-      for (const [label, base] of order) {
-        const figures = await bench(base, label, args);
-        (results[label][figures.scenario] ??= []).push(figures);
+    for (const [args, who] of scenarios) {
+      for (const [label, base] of order.filter(([label]) => who.includes(label))) {
+        try {
+          const figures = await bench(base, label, args);
+          (results[label][figures.scenario] ??= []).push(figures);
+        } catch (e) {
+          // The scale mode plots what it measured; the table fails whole.
+          if (!scale) throw e;
+          console.log(`  ${e.message}: left out`);
+        }
       }
     }
+    load.push(os.loadavg()[0]);
   }
 } finally {
   await ours.stop();
@@ -70,38 +108,76 @@ try {
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const rows = [];
-for (const n of fanouts) {
-  for (const [key, name] of [
+const fanoutRows = (n) =>
+  [
     ['join_ms', `fan-out ${n}: join announced (ms)`],
     ['leave_ms', `fan-out ${n}: leave announced (ms)`],
     ['connections_per_s', `fan-out ${n}: connections/s`],
-  ]) {
-    rows.push([name, `fanout-${n}`, key, key !== 'connections_per_s']);
+  ].map(([key, name]) => [name, `fanout-${n}`, key, key !== 'connections_per_s']);
+const rows = [];
+if (scale) {
+  for (const n of scaleNs) {
+    rows.push(...fanoutRows(n));
+    rows.push([`fan-out ${n}: join per subscriber (µs)`, `fanout-${n}`, 'join_us_each', true]);
   }
+} else {
+  for (const n of fanouts) rows.push(...fanoutRows(n));
+  rows.push(['latency p50 (ms)', 'latency', 'p50_ms', true]);
+  rows.push(['latency p90 (ms)', 'latency', 'p90_ms', true]);
+  rows.push(['latency p99 (ms)', 'latency', 'p99_ms', true]);
+  rows.push(['latency max (ms)', 'latency', 'max_ms', true]);
+  rows.push(['relay throughput (msg/s)', 'throughput', 'msgs_per_s', false]);
+  rows.push(['lost + duplicated + misrouted', 'throughput', 'faults', true]);
+  rows.push([`resume ${resumeN}: resumes/s`, 'resume', 'resumes_per_s', false]);
+  rows.push([`resume ${resumeN}: reconnect to first queued frame p50 (ms)`, 'resume', 'first_frame_p50_ms', true]);
+  rows.push([`resume ${resumeN}: reconnect to first queued frame p90 (ms)`, 'resume', 'first_frame_p90_ms', true]);
 }
-rows.push(['latency p50 (ms)', 'latency', 'p50_ms', true]);
-rows.push(['latency p90 (ms)', 'latency', 'p90_ms', true]);
-rows.push(['latency p99 (ms)', 'latency', 'p99_ms', true]);
-rows.push(['latency max (ms)', 'latency', 'max_ms', true]);
-rows.push(['relay throughput (msg/s)', 'throughput', 'msgs_per_s', false]);
-rows.push(['lost + duplicated + misrouted', 'throughput', 'faults', true]);
 for (const figures of [...(results.ours.throughput ?? []), ...(results.js.throughput ?? [])]) {
   figures.faults = figures.lost + figures.duplicated + figures.misrouted;
 }
+for (const label of ['ours', 'js']) {
+  for (const [scenario, list] of Object.entries(results[label])) {
+    if (scenario.startsWith('fanout-')) for (const f of list) f.join_us_each = (1000 * f.join_ms) / f.n;
+  }
+}
 
-const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+const fmt = (x) => (Number.isNaN(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(2));
 const table = [
-  `| medians of ${rounds} rounds | ours (Rust/Wasm) | JS reference | ours / JS |`,
+  `| medians of ${rounds} round${rounds > 1 ? 's' : ''} | ours (Rust/Wasm) | JS reference | ours / JS |`,
   '| --- | ---: | ---: | ---: |',
 ];
 for (const [name, scenario, key, lowerIsBetter] of rows) {
   const a = median((results.ours[scenario] ?? []).map((f) => f[key]));
   const b = median((results.js[scenario] ?? []).map((f) => f[key]));
-  const ratio = b === 0 ? (a === 0 ? '–' : '∞') : `${(a / b).toFixed(2)}×`;
+  if (Number.isNaN(a) && Number.isNaN(b)) continue; // not run (BENCH_ONLY)
+  const ratio = Number.isNaN(b) ? '–' : b === 0 ? (a === 0 ? '–' : '∞') : `${(a / b).toFixed(2)}×`;
   table.push(`| ${name}${lowerIsBetter ? ' ↓' : ' ↑'} | ${fmt(a)} | ${fmt(b)} | ${ratio} |`);
 }
-console.log(`\n${table.join('\n')}\n(↓ lower is better, ↑ higher is better)`);
-console.log(`JSON ${JSON.stringify({ rounds, results })}`);
+console.log(`\n${table.join('\n')}\n(↓ lower is better, ↑ higher is better; resume: the reference has none)`);
+console.log(`load average (1 min) at start and after each round: ${load.map((l) => l.toFixed(1)).join(', ')}`);
+if (scale) {
+  const curve = (label, key) => scaleNs.map((n) => [n, median((results[label][`fanout-${n}`] ?? []).map((f) => f[key]))]);
+  writeFileSync(
+    plotFile,
+    scalePlot({
+      title: `Fan-out from ${scaleNs[0].toLocaleString('en-US')} to ${scaleNs.at(-1).toLocaleString('en-US')} subscribers (medians of ${rounds}; load average ${Math.min(...load).toFixed(1)} to ${Math.max(...load).toFixed(1)} on ${os.cpus().length} cores)`,
+      panels: [
+        {
+          title: 'publisher join: time per subscriber announced (µs) ↓',
+          ours: curve('ours', 'join_us_each'),
+          js: curve('js', 'join_us_each'),
+        },
+        {
+          title: 'connections per second while subscribers join ↑',
+          ours: curve('ours', 'connections_per_s'),
+          js: curve('js', 'connections_per_s'),
+        },
+      ],
+    }),
+  );
+  console.log(`plot written to ${path.relative(process.cwd(), plotFile)}`);
+}
+console.log(`JSON ${JSON.stringify({ mode, rounds, load, results })}`);

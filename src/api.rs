@@ -6,7 +6,9 @@
 //! never cached and carries the CORS headers a listed origin needs to read it.
 
 use streams_core::{ErrorCode, IceGrant, Settings, StreamKey};
-use worker::{Env, Headers, Method, Request, Response, Result};
+use wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{web_sys, worker_sys, Env, Error, Headers, Response, Result};
 
 use crate::http::{http_error, STREAMS_BINDING};
 use crate::ice::IceService;
@@ -35,17 +37,17 @@ pub struct Verdict {
 
 /// Answers the ICE API.
 pub async fn ice_servers(
-    req: &Request,
+    req: &web_sys::Request,
     settings: &Settings,
     ice: IceService,
     limiter: Limiter,
     verdict: Verdict,
 ) -> Result<Response> {
     let headers = req.headers();
-    let response = match req.method() {
-        Method::Options => Response::empty()?.with_status(204),
-        Method::Get => {
-            let address = headers.get("CF-Connecting-IP")?;
+    let response = match req.method().as_str() {
+        "OPTIONS" => Response::empty()?.with_status(204),
+        "GET" => {
+            let address = headers.get("CF-Connecting-IP").map_err(Error::from)?;
             let now_ms = worker::js_sys::Date::now() as u64;
             if !limiter.allow(address.as_deref(), now_ms).await {
                 refused(ICE_SERVERS_PATH, ErrorCode::ConnectRate)?
@@ -61,23 +63,24 @@ pub async fn ice_servers(
         }
         _ => refused(ICE_SERVERS_PATH, ErrorCode::MethodNotAllowed)?,
     };
-    finish(response, settings, headers.get("Origin")?.as_deref())
+    let origin = headers.get("Origin").map_err(Error::from)?;
+    finish(response, settings, origin.as_deref())
 }
 
 /// Answers the status API: `access` is the router's verdict on the stream path (the stream's
 /// key, or why the request may not know).
 pub async fn stream_status(
-    req: &Request,
+    req: &web_sys::Request,
     settings: &Settings,
     limiter: Limiter,
     access: std::result::Result<StreamKey, ErrorCode>,
     env: &Env,
 ) -> Result<Response> {
     let headers = req.headers();
-    let response = match req.method() {
-        Method::Options => Response::empty()?.with_status(204),
-        Method::Get => {
-            let address = headers.get("CF-Connecting-IP")?;
+    let response = match req.method().as_str() {
+        "OPTIONS" => Response::empty()?.with_status(204),
+        "GET" => {
+            let address = headers.get("CF-Connecting-IP").map_err(Error::from)?;
             let now_ms = worker::js_sys::Date::now() as u64;
             if !limiter.allow(address.as_deref(), now_ms).await {
                 refused(STATUS_PREFIX, ErrorCode::ConnectRate)?
@@ -90,21 +93,26 @@ pub async fn stream_status(
         }
         _ => refused(STATUS_PREFIX, ErrorCode::MethodNotAllowed)?,
     };
-    finish(response, settings, headers.get("Origin")?.as_deref())
+    let origin = headers.get("Origin").map_err(Error::from)?;
+    finish(response, settings, origin.as_deref())
 }
 
 /// The status as the stream's object gives it. Asking wakes the object (or starts it, for a
-/// stream that never existed), which answers without writing anything.
+/// stream that never existed), which answers without writing anything. Called and read through
+/// the runtime's own types: workers-rs' response body reader is a stream machinery of its own.
 async fn ask_stream(key: &StreamKey, env: &Env) -> Result<Response> {
     let namespace = env.durable_object(STREAMS_BINDING)?;
-    let stub = namespace.id_from_name(key.as_str())?.get_stub()?;
-    let mut answer = stub
-        .fetch_with_str(&format!("https://stream.internal{STATUS_PREFIX}"))
-        .await?;
-    if answer.status_code() != 200 {
+    let stub: worker_sys::DurableObject =
+        namespace.id_from_name(key.as_str())?.get_stub()?.into_rpc();
+    let url = format!("https://stream.internal{STATUS_PREFIX}");
+    let answer: web_sys::Response = JsFuture::from(stub.fetch_with_str(&url)?)
+        .await?
+        .unchecked_into();
+    if answer.status() != 200 {
         return http_error(ErrorCode::Internal);
     }
-    Response::ok(answer.text().await?)
+    let text = JsFuture::from(answer.text()?).await?;
+    Response::ok(text.as_string().unwrap_or_default())
 }
 
 /// An HTTP refusal of the API, logged with its code.

@@ -3,8 +3,20 @@
 //! synchronous SQLite storage the object keeps its members in while resume is on, and the
 //! storage of rooms and of a stream's reports to its room.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use wasm_bindgen::prelude::*;
-use worker::web_sys;
+use worker::wasm_bindgen_futures::future_to_promise;
+use worker::{js_sys, web_sys};
+
+/// Runs `answer` and hands the runtime its Promise. Every caller's future is boxed into one
+/// type first, so the Promise machinery is compiled once, not once per caller (kilobytes of
+/// Wasm each).
+pub fn promise(answer: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> JsValue {
+    let answer: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(answer);
+    future_to_promise(answer).into()
+}
 
 #[wasm_bindgen(inline_js = r#"
 // A socket's number, remembered for the socket's JavaScript object while the object is awake.
@@ -16,6 +28,17 @@ export function cachedConn(ws) {
 export function cacheConn(ws, conn) {
   conns.set(ws, conn);
 }
+// A socket's attachment is its identity as JSON text. Earlier versions stored the same fields
+// as an object, which reads the same way once written as JSON (docs/OPERATIONS.md: a new
+// version keeps reading what an older one wrote).
+export function setAttachment(ws, json) {
+  ws.serializeAttachment(json);
+}
+export function attachment(ws) {
+  const value = ws.deserializeAttachment();
+  if (typeof value === "string") return value;
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : undefined;
+}
 // Sends a string that is already JavaScript's, so a frame sent to many sockets (an event to
 // every subscriber) crosses from Wasm once.
 export function sendString(ws, text) {
@@ -25,6 +48,21 @@ export function sendString(ws, text) {
 export function lastPing(state, ws) {
   const at = state.getWebSocketAutoResponseTimestamp(ws);
   return at ? at.getTime() : undefined;
+}
+
+// A POST of JSON with a deadline, for Cloudflare's TURN API: resolves with the status and the
+// body's text, or rejects (a network error, or no answer in time).
+export function postJson(url, authorization, body, timeoutMs) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  const call = fetch(url, {
+    method: "POST",
+    headers: { Authorization: authorization, "Content-Type": "application/json" },
+    body,
+  }).then(async (response) => ({ status: response.status, body: await response.text() }));
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
 // Storage: one row per member (its record as JSON), one per queued frame, and the stream's
@@ -124,11 +162,23 @@ extern "C" {
     pub fn cached_conn(ws: &web_sys::WebSocket) -> Option<f64>;
     #[wasm_bindgen(js_name = cacheConn)]
     pub fn cache_conn(ws: &web_sys::WebSocket, conn: f64);
+    #[wasm_bindgen(catch, js_name = setAttachment)]
+    pub fn set_attachment(ws: &web_sys::WebSocket, json: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch)]
+    pub fn attachment(ws: &web_sys::WebSocket) -> Result<Option<String>, JsValue>;
     /// Fails (without panicking) when the socket is no longer open.
     #[wasm_bindgen(catch, js_name = sendString)]
     pub fn send_string(ws: &web_sys::WebSocket, text: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(catch, js_name = lastPing)]
     pub fn last_ping(state: &JsValue, ws: &web_sys::WebSocket) -> Result<Option<f64>, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = postJson)]
+    pub fn post_json(
+        url: &str,
+        authorization: &str,
+        body: &str,
+        timeout_ms: f64,
+    ) -> Result<js_sys::Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = dbSetup)]
     pub fn db_setup(storage: &JsValue) -> Result<(), JsValue>;

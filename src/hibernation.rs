@@ -23,9 +23,12 @@ pub fn accept(state: &State, ws: &WebSocket, identity: &Identity) -> Result<()> 
     remember(ws, identity)
 }
 
-/// Writes the socket's attachment and caches its number.
+/// Writes the socket's attachment and caches its number. The attachment is the identity's
+/// JSON text: one string to clone, where an object built field by field cost a runtime call per
+/// field on every connection (and a second serializer in the Wasm).
 pub fn remember(ws: &WebSocket, identity: &Identity) -> Result<()> {
-    ws.serialize_attachment(identity)?;
+    let json = serde_json::to_string(identity).map_err(|e| Error::RustError(e.to_string()))?;
+    glue::set_attachment(ws.as_ref(), &json).map_err(Error::from)?;
     glue::cache_conn(ws.as_ref(), identity.conn as f64);
     Ok(())
 }
@@ -50,7 +53,8 @@ pub fn sockets(state: &State) -> Result<Vec<WebSocket>> {
 /// The identity stored on a socket, from its attachment (`None` for a socket from an older
 /// version of the Worker, which a deploy will have closed anyway).
 pub fn identity(ws: &WebSocket) -> Option<Identity> {
-    ws.deserialize_attachment().ok().flatten()
+    let json = glue::attachment(ws.as_ref()).ok().flatten()?;
+    serde_json::from_str(&json).ok()
 }
 
 /// Whether the socket's connection may have TURN credentials (the router's grant, kept in its

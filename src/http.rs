@@ -2,8 +2,8 @@
 //! leaf module, so the crate's modules form a DAG.
 
 use streams_core::{ErrorCode, IceGrant, Refusal};
-use wasm_bindgen::JsValue;
-use worker::{web_sys, Response, Result, WebSocketPair};
+use wasm_bindgen::prelude::*;
+use worker::{web_sys, Error, Response, Result, WebSocket, WebSocketPair};
 
 /// The Durable Object namespace binding in `wrangler.toml`.
 pub const STREAMS_BINDING: &str = "STREAMS";
@@ -38,12 +38,30 @@ pub fn http_error(code: ErrorCode) -> Result<Response> {
     Response::error(format!("{}\n", code.reason()), code.http_status())
 }
 
+#[wasm_bindgen(inline_js = r#"
+export function upgrade(client) {
+  return new Response(null, { status: 101, webSocket: client });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = upgrade)]
+    fn upgrade_response(client: &web_sys::WebSocket) -> std::result::Result<JsValue, JsValue>;
+}
+
+/// The `101 Switching Protocols` answer that hands `client` to the caller, as the runtime takes
+/// it. Built directly: workers-rs' `Response::from_websocket` and its conversion to the
+/// runtime's type build an init object field by field and a Headers object for every
+/// connection (see `bench/profile`).
+pub fn upgrade(client: &WebSocket) -> Result<JsValue> {
+    upgrade_response(client.as_ref()).map_err(Error::from)
+}
+
 /// Accepts a WebSocket outside any stream only to say why it is refused, then closes it.
-pub fn refuse_socket(refusal: Refusal) -> Result<Response> {
+pub fn refuse_socket(refusal: Refusal) -> Result<JsValue> {
     let pair = WebSocketPair::new()?;
     pair.server.accept()?;
     pair.server.send_with_str(refusal.frame())?;
     pair.server
         .close(Some(refusal.close_code()), Some(refusal.close_reason()))?;
-    Response::from_websocket(pair.client)
+    upgrade(&pair.client)
 }

@@ -12,16 +12,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
 use streams_core::ice::{
     parse_cloudflare_response, Cached, CloudflareCache, CloudflareRequest, CloudflareServers,
     IceConfiguration,
 };
 use streams_core::{ConfigError, IceGrant, IceSettings, Settings};
-use worker::wasm_bindgen::JsValue;
-use worker::{js_sys, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{js_sys, Delay, Env};
 
-use crate::log;
+use crate::{glue, log};
 
 /// Cloudflare usually answers in tens of milliseconds; past this the other sources answer alone.
 const CLOUDFLARE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -143,32 +143,34 @@ async fn call_cloudflare(request: &CloudflareRequest, ttl_secs: u64) -> Option<C
 async fn ask_cloudflare(
     request: &CloudflareRequest,
 ) -> Result<Vec<serde_json::Value>, ConfigError> {
-    let fail = |e: worker::Error| ConfigError(e.to_string());
-    let headers = Headers::new();
-    headers
-        .set("Authorization", &request.authorization)
-        .map_err(fail)?;
-    headers
-        .set("Content-Type", "application/json")
-        .map_err(fail)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&request.body)));
-    let req = Request::new_with_init(&request.url, &init).map_err(fail)?;
-    let call = Box::pin(async move {
-        let mut response = Fetch::Request(req).send().await?;
-        let status = response.status_code();
-        let body = response.text().await?;
-        Ok::<_, worker::Error>((status, body))
-    });
-    let timeout = Box::pin(Delay::from(CLOUDFLARE_TIMEOUT));
-    let (status, body) = match select(call, timeout).await {
-        Either::Left((answer, _)) => answer.map_err(fail)?,
-        Either::Right(_) => return Err(ConfigError("no answer within 3 s".into())),
-    };
+    let call = glue::post_json(
+        &request.url,
+        &request.authorization,
+        &request.body,
+        CLOUDFLARE_TIMEOUT.as_millis() as f64,
+    )
+    .map_err(js_error)?;
+    let answer = JsFuture::from(call).await.map_err(js_error)?;
+    let status = js_sys::Reflect::get(&answer, &JsValue::from_str("status"))
+        .ok()
+        .and_then(|s| s.as_f64())
+        .unwrap_or(0.0) as u16;
+    let body = js_sys::Reflect::get(&answer, &JsValue::from_str("body"))
+        .ok()
+        .and_then(|b| b.as_string())
+        .unwrap_or_default();
     if !(200..300).contains(&status) {
         return Err(ConfigError(format!("HTTP {status}")));
     }
     parse_cloudflare_response(&body)
+}
+
+/// A JavaScript failure (a network error, the timeout) as text for the log.
+fn js_error(e: JsValue) -> ConfigError {
+    ConfigError(
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| "the call failed".into()),
+    )
 }

@@ -43,9 +43,7 @@ fn start() {
 #[wasm_bindgen]
 pub fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> JsValue {
     router::route(req, env).unwrap_or_else(|e| {
-        log::error("runtime-error")
-            .str("error", &e.to_string())
-            .emit();
+        log::error("runtime-error").err(&e).emit();
         http::http_error(ErrorCode::Internal)
             .map(http::raw)
             .unwrap_or(JsValue::UNDEFINED)

@@ -97,6 +97,11 @@ impl Line {
         }
     }
 
+    /// The `error` field: what a runtime call reported.
+    pub fn err(self, e: &worker::Error) -> Self {
+        self.str("error", &describe(e))
+    }
+
     /// A number field when there is a value.
     pub fn opt_num(self, name: &'static str, value: Option<u64>) -> Self {
         match value {
@@ -133,6 +138,31 @@ impl Line {
             Level::Error => worker::web_sys::console::error_1(&text),
         }
     }
+}
+
+/// A runtime error's message. Never `worker::Error`'s own `Display`: it formats every error
+/// type workers-rs knows (its router's, I/O's, serializers'), kilobytes of Wasm for messages
+/// this Worker never sees; only the variants its calls give are spelled out here.
+pub fn describe(e: &worker::Error) -> String {
+    use worker::Error;
+    match e {
+        Error::JsError(message) | Error::RustError(message) | Error::BindingError(message) => {
+            message.clone()
+        }
+        Error::UnknownJsError {
+            name: Some(name),
+            message,
+            ..
+        } => [name.as_str(), message].join(": "),
+        Error::UnknownJsError { message, .. } => message.clone(),
+        other => <&'static str>::from(other).to_owned(),
+    }
+}
+
+/// A runtime error as the runtime takes it from a handler: a JavaScript `Error` with the
+/// message of [`describe`].
+pub fn js_error(e: worker::Error) -> wasm_bindgen::JsValue {
+    worker::js_sys::Error::new(&describe(&e)).into()
 }
 
 #[cfg(test)]
@@ -205,6 +235,20 @@ mod tests {
         assert_eq!(
             logged, table,
             "src/ logs these events; docs/OPERATIONS.md lists those"
+        );
+    }
+
+    #[test]
+    fn a_runtime_error_is_described_by_its_message_alone() {
+        let busy = worker::Error::RustError("stream state is busy".into());
+        assert_eq!(describe(&busy), "stream state is busy");
+        assert_eq!(describe(&worker::Error::JsError("closed".into())), "closed");
+        // Any other kind is named, never formatted with the payload it carries.
+        assert_eq!(describe(&worker::Error::BodyUsed), "BodyUsed");
+        let line = error("runtime-error").err(&busy).to_json();
+        assert!(
+            line.ends_with(r#""error":"stream state is busy"}"#),
+            "{line}"
         );
     }
 

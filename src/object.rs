@@ -20,7 +20,6 @@ use streams_core::{
     Sockets, Stream,
 };
 use wasm_bindgen::prelude::*;
-use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
     js_sys, web_sys, worker_sys, Env, Error, Headers, Response, Result, State, WebSocket,
     WebSocketPair,
@@ -119,7 +118,7 @@ impl StreamObject {
         if let Err(e) = hibernation::answer_heartbeats(&state) {
             report
                 .line(log::error("heartbeat-setup-failed"))
-                .str("error", &e.to_string())
+                .err(&e)
                 .emit();
         }
         let settings = settings::shared(&env);
@@ -155,14 +154,14 @@ impl StreamObject {
             return Ok(self.sfu_request(req));
         }
         let answer = if path.starts_with(STATUS_PREFIX) {
-            self.status()
+            self.status().map(http::raw)
         } else if path == PRESENCE_PATH {
-            self.presence()
+            self.presence().map(http::raw)
         } else {
             let key = req.headers().get(doors::KEY_HEADER).ok().flatten();
             self.connect(&full_url, http::ice_grant(&req), key.as_deref())
         };
-        answer.map(http::raw).map_err(JsValue::from)
+        answer.map_err(log::js_error)
     }
 
     #[wasm_bindgen(js_name = webSocketMessage)]
@@ -187,7 +186,9 @@ impl StreamObject {
             Some(text) => Input::Text { conn, text },
             None => Input::Binary { conn },
         };
-        let asks = self.handle(input, Some((conn, &ws)))?;
+        let asks = self
+            .handle(input, Some((conn, &ws)))
+            .map_err(log::js_error)?;
         if asks.is_empty() {
             return Ok(JsValue::UNDEFINED);
         }
@@ -204,15 +205,12 @@ impl StreamObject {
                     Err(_) => error_frame(ErrorCode::IceUnavailable, ask.msg_id.as_ref()),
                 };
                 if let Err(e) = ws.send_with_str(&frame) {
-                    report
-                        .line(log::warn("send-failed"))
-                        .str("error", &e.to_string())
-                        .emit();
+                    report.line(log::warn("send-failed")).err(&e).emit();
                 }
             }
             Ok(JsValue::UNDEFINED)
         };
-        Ok(future_to_promise(answer).into())
+        Ok(glue::promise(answer))
     }
 
     #[wasm_bindgen(js_name = webSocketClose)]
@@ -223,7 +221,8 @@ impl StreamObject {
         reason: String,
         _was_clean: bool,
     ) -> std::result::Result<(), JsValue> {
-        Ok(self.on_close(WebSocket::from(ws), u16::try_from(code).ok(), &reason)?)
+        self.on_close(WebSocket::from(ws), u16::try_from(code).ok(), &reason)
+            .map_err(log::js_error)
     }
 
     #[wasm_bindgen(js_name = webSocketError)]
@@ -234,17 +233,19 @@ impl StreamObject {
     ) -> std::result::Result<(), JsValue> {
         self.report
             .line(log::warn("socket-error"))
-            .str("error", &Error::from(error).to_string())
+            .err(&Error::from(error))
             .emit();
-        Ok(self.on_close(WebSocket::from(ws), None, "")?)
+        self.on_close(WebSocket::from(ws), None, "")
+            .map_err(log::js_error)
     }
 
     /// The alarm armed for the end of a grace period or a report's retry.
     pub fn alarm(&self) -> std::result::Result<(), JsValue> {
-        self.handle(Input::Timeout, None)?;
-        let mut live = self.live()?;
-        live.presence.on_alarm(crate::presence::now())?;
-        Ok(())
+        self.handle(Input::Timeout, None).map_err(log::js_error)?;
+        let mut live = self.live().map_err(log::js_error)?;
+        live.presence
+            .on_alarm(crate::presence::now())
+            .map_err(log::js_error)
     }
 }
 
@@ -325,16 +326,16 @@ impl StreamObject {
             doors::handle(access, ice, settings, forwarded, worker::Request::from(req))
                 .await
                 .map(http::raw)
-                .map_err(JsValue::from)
+                .map_err(log::js_error)
         };
-        future_to_promise(answer).into()
+        glue::promise(answer)
     }
 
-    fn connect(&self, full_url: &str, grant: IceGrant, key: Option<&str>) -> Result<Response> {
+    fn connect(&self, full_url: &str, grant: IceGrant, key: Option<&str>) -> Result<JsValue> {
         let query = url::split(full_url).query;
         let role = match Mode::parse(url::query_param(query, "mode").as_deref()) {
             Ok(mode) => mode.role(),
-            Err(code) => return http::http_error(code),
+            Err(code) => return http::http_error(code).map(http::raw),
         };
         let resume = url::query_param(query, "resume");
         let conn = ids::conn()?;
@@ -367,7 +368,7 @@ impl StreamObject {
         live.perform(&self.state, &self.report, outputs, current);
         match refusal {
             Some(refusal) => http::refuse_socket(refusal),
-            None => Response::from_websocket(pair.client),
+            None => http::upgrade(&pair.client),
         }
     }
 
@@ -594,9 +595,7 @@ impl Live {
             if json != self.sfu_stored {
                 if let Some(json) = &json {
                     if let Err(e) = hibernation::sfu_store(state, json) {
-                        log::error("runtime-error")
-                            .str("error", &e.to_string())
-                            .emit();
+                        log::error("runtime-error").err(&e).emit();
                     }
                 }
                 self.sfu_stored = json;
@@ -614,10 +613,7 @@ impl Live {
         }
         if let Some(text) = &json {
             if let Err(e) = hibernation::sfu_store(state, text) {
-                report
-                    .line(log::error("runtime-error"))
-                    .str("error", &e.to_string())
-                    .emit();
+                report.line(log::error("runtime-error")).err(&e).emit();
             }
         }
         self.sfu_stored = json;
@@ -703,10 +699,7 @@ impl Live {
                 }
             };
             if let Err(e) = result {
-                report
-                    .line(log::error("runtime-error"))
-                    .str("error", &e.to_string())
-                    .emit();
+                report.line(log::error("runtime-error")).err(&e).emit();
             }
         }
         asks

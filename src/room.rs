@@ -16,7 +16,6 @@ use streams_core::room::{Entry, HeldWatcher, Presence, Report, Watcher};
 use streams_core::url;
 use streams_core::{ConnId, RoomEngine, RoomInput, RoomOutput, Settings};
 use wasm_bindgen::prelude::*;
-use worker::wasm_bindgen_futures::future_to_promise;
 use worker::{
     js_sys, web_sys, worker_sys, Env, Error, Headers, Request, Response, Result, State, WebSocket,
     WebSocketPair,
@@ -89,7 +88,7 @@ impl RoomObject {
         if url::split(&full_url).path == REPORT_PATH {
             return Ok(Room::report(Rc::clone(&self.inner), Request::from(req)));
         }
-        self.inner.connect().map(http::raw).map_err(JsValue::from)
+        self.inner.connect().map_err(log::js_error)
     }
 
     #[wasm_bindgen(js_name = webSocketMessage)]
@@ -159,12 +158,12 @@ impl RoomObject {
             }
             Ok(JsValue::UNDEFINED)
         };
-        Ok(future_to_promise(verifying).into())
+        Ok(glue::promise(verifying))
     }
 }
 
 impl Room {
-    fn connect(&self) -> Result<Response> {
+    fn connect(&self) -> Result<JsValue> {
         let conn = ids::conn()?;
         let id = ids::mint()?;
         let pair = WebSocketPair::new()?;
@@ -185,7 +184,7 @@ impl Room {
             }
             None => {
                 log::info("watching").str("room", &self.room).emit();
-                Response::from_websocket(pair.client)
+                http::upgrade(&pair.client)
             }
         }
     }
@@ -210,13 +209,7 @@ impl Room {
                     .with_headers(headers),
             )
         };
-        future_to_promise(async move {
-            answer
-                .await
-                .map(http::raw)
-                .map_err(|e: Error| JsValue::from(e))
-        })
-        .into()
+        glue::promise(async move { answer.await.map(http::raw).map_err(log::js_error) })
     }
 
     fn on_close(&self, ws: WebSocket, code: Option<u16>, reason: &str) -> Result<()> {

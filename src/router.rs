@@ -18,8 +18,7 @@ use streams_core::{
     ErrorCode, IceGrant, Mode, Refusal, Rejection, Settings, StreamKey, WATCH_MODE,
 };
 use wasm_bindgen::JsValue;
-use worker::wasm_bindgen_futures::future_to_promise;
-use worker::{js_sys, web_sys, worker_sys, Env, Error, Request, Result};
+use worker::{js_sys, web_sys, worker_sys, Env, Error, Result};
 
 use crate::api::{self, ICE_SERVERS_PATH, STATUS_PREFIX};
 use crate::http::{
@@ -30,7 +29,7 @@ use crate::ice::IceService;
 use crate::metrics::{Metrics, Point};
 use crate::ratelimit::{Limiter, CONNECT_LIMITER, ICE_LIMITER, STATUS_LIMITER};
 use crate::sfu::{self, Forwarded};
-use crate::{log, settings};
+use crate::{glue, log, settings};
 
 /// Routes one request. A WebSocket goes to its stream's object by handing back the object's
 /// own Promise; only the ICE API and a rate limiting binding are waited on here.
@@ -73,12 +72,12 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         let access = admit_status(stream_path, &creds, &settings.policy);
         let limiter = Limiter::new(&env, STATUS_LIMITER, settings.status_api_rate);
         let answer = async move {
-            api::stream_status(&Request::from(req), &settings, limiter, access, &env)
+            api::stream_status(&req, &settings, limiter, access, &env)
                 .await
                 .map(raw)
-                .map_err(JsValue::from)
+                .map_err(log::js_error)
         };
-        return Ok(future_to_promise(answer).into());
+        return Ok(glue::promise(answer));
     }
     if let Some(found) = sfu_route::route(&method, url.path).filter(|_| !upgrade) {
         return match found {
@@ -101,12 +100,12 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
         let limiter = Limiter::new(&env, ICE_LIMITER, settings.ice_api_rate);
         let ice = IceService::from_env(&env);
         let answer = async move {
-            api::ice_servers(&Request::from(req), &settings, ice, limiter, verdict)
+            api::ice_servers(&req, &settings, ice, limiter, verdict)
                 .await
                 .map(raw)
-                .map_err(JsValue::from)
+                .map_err(log::js_error)
         };
-        return Ok(future_to_promise(answer).into());
+        return Ok(glue::promise(answer));
     }
     let decision = if mode.as_deref() == Some(WATCH_MODE) {
         admit_watch(&request, &creds, &settings.policy, &settings.room_prefixes).map(Target::Room)
@@ -139,9 +138,9 @@ pub fn route(req: web_sys::Request, env: Env) -> Result<JsValue> {
             } else {
                 Err(Refusal(ErrorCode::ConnectRate))
             };
-            forward(decision, req, &env).map_err(JsValue::from)
+            forward(decision, req, &env).map_err(log::js_error)
         };
-        return Ok(future_to_promise(answer).into());
+        return Ok(glue::promise(answer));
     }
     let decision = if limiter.allow_now(address.as_deref(), now_ms) {
         decision
@@ -183,7 +182,7 @@ fn forward(
         }
         Err(refusal) => {
             report_refusal(&req, env, refusal);
-            return refuse_socket(refusal).map(raw);
+            return refuse_socket(refusal);
         }
     };
     if let Some(label) = &admitted.label {
@@ -293,7 +292,7 @@ fn to_sfu(
             let _ = worker::wasm_bindgen_futures::JsFuture::from(reading).await;
             Ok(raw(response))
         };
-        Ok(future_to_promise(answer).into())
+        Ok(glue::promise(answer))
     };
     if settings.sfu.is_none() {
         return refuse(ErrorCode::SfuUnavailable);
@@ -377,5 +376,5 @@ fn to_sfu(
         let response = worker::wasm_bindgen_futures::JsFuture::from(promise).await?;
         sfu::cors_copy(response.into(), cors.as_deref()).map_err(JsValue::from)
     };
-    Ok(future_to_promise(answer).into())
+    Ok(glue::promise(answer))
 }

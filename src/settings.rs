@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use streams_core::Settings;
-use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{js_sys, Env};
 
 use crate::log;
@@ -39,11 +39,17 @@ pub fn shared(env: &Env) -> Rc<Settings> {
 }
 
 /// A var or secret as text. `[vars]` entries written as TOML numbers or booleans arrive as
-/// JavaScript numbers or booleans, so those are accepted too.
+/// JavaScript numbers or booleans, so those are accepted too, written as JavaScript writes them
+/// (which also keeps Rust's float formatting out of the Wasm).
 fn read(env: &Env, name: &str) -> Option<String> {
     let value = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).ok()?;
-    value
-        .as_string()
-        .or_else(|| value.as_f64().map(|n| n.to_string()))
-        .or_else(|| value.as_bool().map(|b| b.to_string()))
+    if let Some(text) = value.as_string() {
+        return Some(text);
+    }
+    if let Some(flag) = value.as_bool() {
+        return Some(String::from(if flag { "true" } else { "false" }));
+    }
+    value.as_f64()?;
+    let number: js_sys::Number = value.unchecked_into();
+    number.to_string_with_radix(10).ok()?.as_string()
 }

@@ -1,5 +1,6 @@
 //! Load client for the Named Streams benchmarks: fan-out, relay latency and relay throughput
-//! against any server that speaks the protocol (ours, or the plain-JavaScript reference).
+//! against any server that speaks the protocol (ours, or the plain-JavaScript reference), and
+//! resume (ours only: the reference has none).
 //!
 //! `named-streams-bench <ws base url> <label> <scenario> [args]`; each scenario prints one human
 //! line and one JSON line (`{"label":..,"scenario":..,...}`) that `bench/run` collects.
@@ -17,14 +18,16 @@ use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Sink = futures_util::stream::SplitSink<Ws, Message>;
 
-/// Every scenario must finish within this, or the run fails instead of hanging.
+/// Every scenario must finish within this (plus [`DEADLINE_PER_CONNECTION`] for each connection
+/// it opens), or the run fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(120);
+const DEADLINE_PER_CONNECTION: Duration = Duration::from_millis(20);
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(base), Some(label), Some(scenario)) = (args.get(1), args.get(2), args.get(3)) else {
-        eprintln!("usage: named-streams-bench <ws://host:port> <label> fanout <n> | latency <round trips> | throughput <subscribers> <messages> <window>");
+        eprintln!("usage: named-streams-bench <ws://host:port> <label> fanout <n> | latency <round trips> | throughput <subscribers> <messages> <window> | resume <members>");
         std::process::exit(2);
     };
     let num =
@@ -34,17 +37,20 @@ async fn main() {
             "fanout" => fanout(base, label, num(4, 100)).await,
             "latency" => latency(base, label, num(4, 1000)).await,
             "throughput" => throughput(base, label, num(4, 10), num(5, 20_000), num(6, 100)).await,
+            "resume" => resume(base, label, num(4, 500)).await,
             other => Err(format!("unknown scenario {other}")),
         }
     };
-    match tokio::time::timeout(DEADLINE, run).await {
+    let connections = u32::try_from(num(4, 0)).unwrap_or(u32::MAX);
+    let deadline = DEADLINE + DEADLINE_PER_CONNECTION * connections;
+    match tokio::time::timeout(deadline, run).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             eprintln!("{label} {scenario}: {e}");
             std::process::exit(1);
         }
         Err(_) => {
-            eprintln!("{label} {scenario}: did not finish within {DEADLINE:?}");
+            eprintln!("{label} {scenario}: did not finish within {deadline:?}");
             std::process::exit(1);
         }
     }
@@ -67,8 +73,23 @@ async fn join(
     conn: usize,
     tx: mpsc::UnboundedSender<Seen>,
 ) -> Result<(Sink, String), String> {
-    let url = format!("{base}{path}?mode={mode}");
-    let (ws, _) = connect_async(url.as_str())
+    let (sink, created, _) = open(&format!("{base}{path}?mode={mode}"), conn, tx).await?;
+    let id = created["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok((sink, id))
+}
+
+/// Opens a connection to `url`, waits for its `created` (returned) and forwards every later
+/// frame to `tx` from a reader task (returned: aborting it and dropping the sink drops the
+/// connection without a close frame).
+async fn open(
+    url: &str,
+    conn: usize,
+    tx: mpsc::UnboundedSender<Seen>,
+) -> Result<(Sink, Value, tokio::task::JoinHandle<()>), String> {
+    let (ws, _) = connect_async(url)
         .await
         .map_err(|e| format!("connect {url}: {e}"))?;
     let (sink, mut stream) = ws.split();
@@ -76,11 +97,7 @@ async fn join(
     if created["data"]["type"] != "created" {
         return Err(format!("first frame was {created}"));
     }
-    let id = created["data"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    tokio::spawn(async move {
+    let reader = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
             if let Message::Text(text) = msg {
                 if let Ok(frame) = serde_json::from_str(text.as_str()) {
@@ -93,7 +110,7 @@ async fn join(
             }
         }
     });
-    Ok((sink, id))
+    Ok((sink, created, reader))
 }
 
 async fn next_json(stream: &mut futures_util::stream::SplitStream<Ws>) -> Result<Value, String> {
@@ -343,6 +360,135 @@ async fn throughput(
     }
     if lost + duplicated + misrouted > 0 {
         return Err("messages were lost, duplicated or misrouted".into());
+    }
+    Ok(())
+}
+
+/// A reconnect storm: N subscribers join a stream with a publisher, all lose their connections
+/// at once (TCP closed without a close frame, as a network drop or a deploy does), the
+/// publisher sends each one NOTIFY while they are away (the server queues it), then every
+/// subscriber resumes with its resume value, 50 at a time. Reports resumes per second (until
+/// the last one has its queued frame) and, per subscriber, the time from starting to reconnect
+/// to its first queued frame delivered.
+async fn resume(base: &str, label: &str, n: usize) -> Result<(), String> {
+    let path = format!("/bench/resume-{n}-{}", std::process::id());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (mut publisher, _) = join(base, &path, "publish", n, tx.clone()).await?;
+    let mut members = Vec::with_capacity(n);
+    for batch in (0..n).collect::<Vec<_>>().chunks(50) {
+        let url = format!("{base}{path}?mode=subscribe");
+        let joins = batch.iter().map(|&i| open(&url, i, tx.clone()));
+        for result in futures_util::future::join_all(joins).await {
+            let (sink, created, reader) = result?;
+            let id = created["data"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let value = created["data"]["resume"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if value.is_empty() {
+                return Err("no resume value in created: is resume on?".into());
+            }
+            members.push((sink, reader, id, value));
+        }
+    }
+    let mut subscribed = 0;
+    while subscribed < n {
+        let seen = rx.recv().await.ok_or("readers ended")?;
+        if seen.conn == n && event_type(&seen.frame) == Some("subscribed") {
+            subscribed += 1;
+        }
+    }
+    // Drop every subscriber's TCP connection without a close frame: the server sees 1006, a
+    // connection lost, and keeps each member away for its grace period.
+    let mut away = Vec::with_capacity(n);
+    for (sink, reader, id, value) in members {
+        reader.abort();
+        let _ = reader.await;
+        drop(sink);
+        away.push((id, value));
+    }
+    // Give the server a moment to take the closes (nothing tells a peer a member is away).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (i, (id, _)) in away.iter().enumerate() {
+        send(
+            &mut publisher,
+            &json!({"method":"NOTIFY","to":id,"data":{"queued":i}}),
+        )
+        .await?;
+    }
+    // The object takes a connection's frames in order: once this is answered, every NOTIFY
+    // above has been queued.
+    send(
+        &mut publisher,
+        &json!({"method":"GET","resource":"/peerconnection","msg_id":1}),
+    )
+    .await?;
+    loop {
+        let seen = rx.recv().await.ok_or("readers ended")?;
+        if seen.conn == n && seen.frame["msg_id"] == 1 {
+            break;
+        }
+        if seen.conn == n && event_type(&seen.frame) == Some("unsubscribed") {
+            return Err(format!(
+                "a subscriber departed instead of going away: {}",
+                seen.frame
+            ));
+        }
+    }
+
+    let started = Instant::now();
+    let mut times = Vec::with_capacity(n);
+    let mut sinks = Vec::with_capacity(n);
+    for batch in away.chunks(50) {
+        let resumes = batch.iter().enumerate().map(|(k, (id, value))| {
+            let url = format!("{base}{path}?mode=subscribe&resume={value}");
+            let (tx, mut mine) = mpsc::unbounded_channel();
+            async move {
+                let at = Instant::now();
+                let (sink, created, _) = open(&url, k, tx).await?;
+                if created["data"]["resumed"] != true || created["data"]["id"] != id.as_str() {
+                    return Err(format!("resume answered {created}"));
+                }
+                loop {
+                    let seen = mine.recv().await.ok_or("resumed reader ended")?;
+                    if seen.frame["method"] == "NOTIFY" {
+                        return Ok((sink, seen.at - at));
+                    }
+                }
+            }
+        });
+        for result in futures_util::future::join_all(resumes).await {
+            let (sink, took) = result?;
+            sinks.push(sink);
+            times.push(took);
+        }
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    let pct = |p: f64| {
+        let i = ((times.len() as f64 * p).ceil() as usize).saturating_sub(1);
+        ms(times.get(i).copied().unwrap_or_default())
+    };
+    let per_sec = n as f64 / elapsed.as_secs_f64();
+    report(
+        label,
+        "resume",
+        format!(
+            "{n} members resumed in {:.0} ms ({per_sec:.0}/s); reconnect to first queued frame p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+            ms(elapsed),
+            pct(0.5),
+            pct(0.9),
+            pct(0.99)
+        ),
+        json!({"n": n, "resumes_per_s": per_sec, "first_frame_p50_ms": pct(0.5),
+               "first_frame_p90_ms": pct(0.9), "first_frame_p99_ms": pct(0.99)}),
+    );
+    let _ = publisher.send(Message::Close(None)).await;
+    for mut sink in sinks {
+        let _ = sink.send(Message::Close(None)).await;
     }
     Ok(())
 }

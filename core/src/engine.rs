@@ -172,6 +172,9 @@ pub struct Engine {
     sessions: BTreeMap<PeerId, Session>,
     /// The sockets that carry a member now (away members have none).
     conns: BTreeMap<ConnId, PeerId>,
+    /// How many members are away: while none are, finding the next deadline after every event
+    /// costs nothing instead of a look at every member (10,000 of them in the scale benchmark).
+    away: usize,
     key: ResumeKey,
     /// The earliest time the next heartbeat sweep may run.
     next_sweep: u64,
@@ -208,6 +211,7 @@ impl Engine {
             flood,
             sessions: BTreeMap::new(),
             conns: BTreeMap::new(),
+            away: 0,
             key,
             next_sweep: 0,
             armed: None,
@@ -321,6 +325,7 @@ impl Engine {
                 out.push(Output::Persist(session.record(&id)));
             }
         }
+        engine.away = engine.count_away();
         if let Some((id, since)) = engine.publisher_since() {
             out.push(Output::Presence {
                 live: true,
@@ -353,6 +358,7 @@ impl Engine {
             Input::Timeout => self.sweep(now, sockets, &mut out),
         }
         self.report_presence(publisher, &mut out);
+        debug_assert_eq!(self.away, self.count_away());
         let next = self.next_deadline();
         if next != self.armed {
             self.armed = next;
@@ -423,6 +429,9 @@ impl Engine {
     /// The next time the engine needs a [`Input::Timeout`]: the earliest end of a grace
     /// period. Nothing else arms the alarm, so a stream with nobody away never wakes by itself.
     pub fn next_deadline(&self) -> Option<u64> {
+        if self.away == 0 {
+            return None;
+        }
         let grace = self.stream.config().resume_grace_ms;
         self.sessions
             .values()
@@ -457,6 +466,13 @@ impl Engine {
                 since,
             });
         }
+    }
+
+    fn count_away(&self) -> usize {
+        self.sessions
+            .values()
+            .filter(|s| s.away_since.is_some())
+            .count()
     }
 
     /// Whether resume is on, and with it storage of members.
@@ -587,7 +603,9 @@ impl Engine {
         }
         session.conn = conn;
         session.nonce = nonce;
-        session.away_since = None;
+        if session.away_since.take().is_some() {
+            self.away = self.away.saturating_sub(1);
+        }
         session.hung_up = false;
         session.turn |= turn;
         session.last_heard = now;
@@ -706,6 +724,7 @@ impl Engine {
         }
         self.conns.remove(&session.conn);
         session.away_since = Some(now);
+        self.away += 1;
         out.push(Output::Persist(session.record(id)));
         let role = session.role;
         self.observe(id, role, Change::Away);
@@ -719,6 +738,9 @@ impl Engine {
             let Some(session) = self.sessions.remove(&id) else {
                 continue;
             };
+            if session.away_since.is_some() {
+                self.away = self.away.saturating_sub(1);
+            }
             self.flood.forget(&id);
             if self.conns.get(&session.conn) == Some(&id) {
                 self.conns.remove(&session.conn);

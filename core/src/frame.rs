@@ -5,7 +5,6 @@
 //! are decoded, and relaying writes the other values back out unchanged.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -45,28 +44,37 @@ impl<'a> RawObject<'a> {
 
     /// Members in order, each key once (at its last occurrence).
     fn unique(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
-        // Repeats are rare; finding them costs a set only for objects with many members.
-        let repeated: BTreeSet<usize> = if self.members.len() <= 8 {
-            let members = &self.members;
-            (members.iter().enumerate())
-                .filter(|(i, (key, _))| members.iter().skip(i + 1).any(|(k, _)| k == key))
-                .map(|(i, _)| i)
-                .collect()
-        } else {
-            let mut seen = BTreeSet::new();
-            let mut repeated = BTreeSet::new();
-            for (i, (k, _)) in self.members.iter().enumerate().rev() {
-                if !seen.insert(k.as_ref()) {
-                    repeated.insert(i);
+        // Repeats are rare. A flag per member, not a set: a set type costs the Wasm kilobytes.
+        let members = &self.members;
+        let mut repeated = vec![false; members.len()];
+        if members.len() <= 8 {
+            for (i, (key, _)) in members.iter().enumerate() {
+                let later = members.iter().skip(i + 1).any(|(k, _)| k == key);
+                if let (true, Some(r)) = (later, repeated.get_mut(i)) {
+                    *r = true;
                 }
             }
-            repeated
-        };
-        self.members
+        } else {
+            // Sorted by key and then position: of equal keys, all but the last are repeats.
+            let mut order: Vec<(&str, usize)> = members
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.as_ref(), i))
+                .collect();
+            order.sort_unstable();
+            for pair in order.windows(2) {
+                if let [(a, i), (b, _)] = pair {
+                    if let (true, Some(r)) = (a == b, repeated.get_mut(*i)) {
+                        *r = true;
+                    }
+                }
+            }
+        }
+        members
             .iter()
-            .enumerate()
-            .filter(move |(i, _)| !repeated.contains(i))
-            .map(|(_, (k, v))| (k.as_ref(), *v))
+            .zip(repeated)
+            .filter(|(_, repeated)| !repeated)
+            .map(|((k, v), _)| (k.as_ref(), *v))
     }
 }
 
