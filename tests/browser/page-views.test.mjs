@@ -127,9 +127,13 @@ test('full screen from the keyboard, and back', async () => {
     await viewer.focus('#fullscreen');
     await viewer.keyboard.press('Enter');
     await viewer.waitForFunction(() => document.fullscreenElement?.id === 'viewer-stage');
+    // The element changes first; the page relabels its button on `fullscreenchange`, which the
+    // browser dispatches a frame later.
+    await viewer.waitForFunction(() => document.querySelector('#fullscreen')?.getAttribute('aria-pressed') === 'true');
     assert.equal(await text(viewer, '#fullscreen'), 'Exit full screen');
     await viewer.keyboard.press('Enter');
     await viewer.waitForFunction(() => document.fullscreenElement === null);
+    await viewer.waitForFunction(() => document.querySelector('#fullscreen')?.getAttribute('aria-pressed') === 'false');
     assert.equal(await text(viewer, '#fullscreen'), 'Full screen');
   } finally {
     await publisher.context().close();
