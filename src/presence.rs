@@ -14,12 +14,13 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
+use streams_core::json::{object, required, unsigned, FromJson};
 use streams_core::room::Report;
 use streams_core::{room_of, PeerId, Settings};
 use wasm_bindgen::prelude::*;
-use worker::wasm_bindgen_futures::future_to_promise;
-use worker::{js_sys, worker_sys, Env, Error, Method, Request, RequestInit, Result, State};
+use worker::{js_sys, worker_sys, Env, Error, Request, Result, State};
 
 use crate::http::ROOMS_BINDING;
 use crate::{glue, log};
@@ -37,11 +38,22 @@ thread_local! {
 }
 
 /// A report not yet acknowledged by the room.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 struct Outbox {
     report: Report,
     attempts: u32,
     retry_at: u64,
+}
+
+impl FromJson for Outbox {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            report: required(o, "report", Report::from_value)?,
+            attempts: required(o, "attempts", unsigned)?.try_into().ok()?,
+            retry_at: required(o, "retry_at", unsigned)?,
+        })
+    }
 }
 
 /// The stream's side of its room: the outbox and the alarm it shares with the engine.
@@ -75,7 +87,7 @@ impl Presence {
             env: env.clone(),
             settings: Rc::clone(settings),
             path,
-            outbox: outbox.and_then(|json| serde_json::from_str(&json).ok()),
+            outbox: outbox.and_then(|json| Outbox::from_json(&json)),
             engine_alarm: Rc::new(Cell::new(None)),
         })
     }
@@ -128,7 +140,7 @@ impl Presence {
     fn stored_outbox(&self) -> Result<Option<Outbox>> {
         Ok(glue::outbox_peek(&self.storage)
             .map_err(Error::from)?
-            .and_then(|json| serde_json::from_str(&json).ok()))
+            .and_then(|json| Outbox::from_json(&json)))
     }
 
     /// Writes the outbox, arms the alarm for its retry, then sends it.
@@ -197,9 +209,11 @@ impl Presence {
             }
             Ok(JsValue::UNDEFINED)
         };
+        // Through the one Promise machinery every other task uses (`glue::promise`).
+        let sending = worker::wasm_bindgen_futures::future_to_promise(sending);
         self.state
             .unchecked_ref::<worker_sys::DurableObjectState>()
-            .wait_until(&future_to_promise(sending))
+            .wait_until(&sending)
             .map_err(Error::from)
     }
 }
@@ -208,8 +222,8 @@ impl Presence {
 async fn deliver(env: &Env, room_path: &str, body: String) -> Result<bool> {
     let namespace = env.durable_object(ROOMS_BINDING)?;
     let stub = namespace.id_from_name(room_path)?.get_stub()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
         .with_body(Some(JsValue::from_str(&body)));
     let req = Request::new_with_init(&format!("https://room.internal{REPORT_PATH}"), &init)?;
     let mut answer = stub.fetch_with_request(req).await?;
@@ -219,8 +233,9 @@ async fn deliver(env: &Env, room_path: &str, body: String) -> Result<bool> {
             answer.status_code()
         )));
     }
-    let ack: serde_json::Value = answer.json().await?;
-    Ok(ack.get("listed").and_then(serde_json::Value::as_bool) == Some(true))
+    let ack = streams_core::json::parse(&answer.text().await?)
+        .ok_or_else(|| Error::RustError("the room's answer is not JSON".into()))?;
+    Ok(ack.get("listed").and_then(Value::as_bool) == Some(true))
 }
 
 /// Now, in whole ms since the epoch.

@@ -12,7 +12,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use streams_core::room::{Entry, HeldWatcher, Presence, Report, Watcher};
+use streams_core::json::{self, FromJson};
+use streams_core::room::{stored_entries, Entry, HeldWatcher, Presence, Report, Watcher};
 use streams_core::url;
 use streams_core::{ConnId, RoomEngine, RoomInput, RoomOutput, Settings};
 use wasm_bindgen::prelude::*;
@@ -193,7 +194,7 @@ impl Room {
     fn report(this: Rc<Room>, mut req: Request) -> JsValue {
         let answer = async move {
             let text = req.text().await?;
-            let Ok(report) = serde_json::from_str::<Report>(&text) else {
+            let Some(report) = Report::from_json(&text) else {
                 return http::http_error(streams_core::ErrorCode::InvalidJson);
             };
             let outputs = this.call(RoomInput::Report(report))?;
@@ -252,9 +253,9 @@ impl Room {
 
     fn restore(&self) -> Result<RoomLive> {
         let storage: JsValue = self.state.as_raw().storage().map_err(Error::from)?.into();
-        let stored: Vec<(String, Entry)> =
-            serde_json::from_str(&glue::room_load(&storage).map_err(Error::from)?)
-                .map_err(|e| Error::RustError(format!("stored room: {e}")))?;
+        let stored = json::parse(&glue::room_load(&storage).map_err(Error::from)?)
+            .and_then(|v| stored_entries(&v))
+            .ok_or_else(|| Error::RustError("stored room: unreadable".into()))?;
         let mut held = Vec::new();
         let mut sockets = HashMap::new();
         for ws in hibernation::sockets(&self.state)? {
@@ -354,6 +355,7 @@ fn accept(state: &State, ws: &WebSocket, watcher: &Watcher) -> Result<()> {
     Ok(())
 }
 
+/// The socket's watcher; `glue::attachment` also reads the objects earlier versions stored.
 fn watcher_of(ws: &WebSocket) -> Option<Watcher> {
     ws.deserialize_attachment().ok().flatten()
 }
@@ -381,5 +383,6 @@ async fn ask_stream(env: &Env, path: &str) -> Result<Presence> {
             answer.status_code()
         )));
     }
-    answer.json().await
+    Presence::from_json(&answer.text().await?)
+        .ok_or_else(|| Error::RustError("the stream's answer is unreadable".into()))
 }

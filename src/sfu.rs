@@ -9,8 +9,9 @@
 
 use std::rc::Rc;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use streams_core::json::{boolean, object, required, string, FromJson};
 use streams_core::realtime::{
     self, CloseTrackObject, CloseTracksRequest, CloseTracksResponse, Media, NewSessionRequest,
     NewSessionResponse, RenegotiateRequest, RenegotiateResponse, SdpType, SessionDescription,
@@ -19,7 +20,7 @@ use streams_core::realtime::{
 use streams_core::sfu::{link_headers, Door, ProxyOp, Remote, SfuRoute, WHEP_PREFIX, WHIP_PREFIX};
 use streams_core::{ErrorCode, Holder, IceGrant, PeerId, ProxyCall, Sfu, SfuSettings, Stream};
 use worker::wasm_bindgen::JsValue;
-use worker::{web_sys, Fetch, Headers, Method, Request, RequestInit, Response, Result};
+use worker::{web_sys, Fetch, Headers, Method, Request, Response, Result};
 
 use crate::ice::IceService;
 use crate::{ids, log};
@@ -39,7 +40,7 @@ pub const KEY_HEADER: &str = "X-Named-Streams-Key";
 const MAX_BODY_BYTES: usize = 2 * realtime::MAX_SDP_BYTES;
 
 /// What the router read and decided.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Forwarded {
     pub route: SfuRoute,
     pub key: String,
@@ -47,6 +48,24 @@ pub struct Forwarded {
     pub path: String,
     /// Whether the request may have TURN credentials in its `Link` headers.
     pub turn: bool,
+}
+
+impl FromJson for Forwarded {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            route: required(o, "route", SfuRoute::from_value)?,
+            key: required(o, "key", string)?,
+            path: required(o, "path", string)?,
+            turn: required(o, "turn", boolean)?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Forwarded {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        streams_core::json::deserialize(deserializer)
+    }
 }
 
 /// A text to send to a member.
@@ -223,8 +242,8 @@ impl From<ErrorCode> for Failure {
 type Answer = std::result::Result<Response, Failure>;
 
 /// Reads a client body strictly (the documented fields, nothing else).
-fn read<T: DeserializeOwned>(body: &str) -> std::result::Result<T, Failure> {
-    serde_json::from_str(body).map_err(|_| Failure::Refused(ErrorCode::SfuBadRequest))
+fn read<T: FromJson>(body: &str) -> std::result::Result<T, Failure> {
+    T::from_json(body).ok_or(Failure::Refused(ErrorCode::SfuBadRequest))
 }
 
 fn bearer(req: &Request) -> Result<Option<String>> {
@@ -516,8 +535,8 @@ fn json<T: Serialize>(value: &T) -> std::result::Result<String, Failure> {
         .map_err(|e| Failure::Runtime(worker::Error::RustError(e.to_string())))
 }
 
-fn upstream_body<T: DeserializeOwned>(text: &str) -> std::result::Result<T, Failure> {
-    serde_json::from_str(text).map_err(|_| {
+fn upstream_body<T: FromJson>(text: &str) -> std::result::Result<T, Failure> {
+    T::from_json(text).ok_or_else(|| {
         log::warn("sfu-upstream-body").emit();
         Failure::Refused(ErrorCode::SfuUpstream)
     })
@@ -539,7 +558,7 @@ impl Api<'_> {
             "Authorization",
             &format!("Bearer {}", self.0.secret.expose()),
         )?;
-        let mut init = RequestInit::new();
+        let mut init = worker::RequestInit::new();
         init.with_method(Method::from(method.to_owned()))
             .with_headers(headers.clone());
         if let Some(body) = body {
@@ -561,13 +580,11 @@ impl Api<'_> {
         let text = response.text().await?;
         if !(200..300).contains(&status) {
             // The API's own error code helps the operator; the body is never the secret.
-            let code = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| {
-                    v.get("errorCode")
-                        .and_then(|c| c.as_str())
-                        .map(str::to_owned)
-                });
+            let code = streams_core::json::parse(&text).and_then(|v| {
+                v.get("errorCode")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned)
+            });
             log::warn("sfu-upstream-status")
                 .num("status", u64::from(status))
                 .opt_str("error_code", code.as_deref())

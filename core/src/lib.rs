@@ -19,6 +19,7 @@ pub mod engine;
 mod error;
 mod frame;
 pub mod ice;
+pub mod json;
 mod limits;
 mod message;
 pub mod observed;

@@ -2,13 +2,19 @@
 //! OpenAPI schema (`realtime-api-2024-05-21.yaml`) names them, and the little SDP reading the
 //! proxy needs (which media sections an offer has).
 //!
-//! Requests from clients are read strictly (`deny_unknown_fields`): the proxy forwards only
-//! what it understood, so a client cannot smuggle a field past its checks. Responses from the
-//! API are read leniently (a field the API adds later is dropped, not an error) and written back
-//! with the documented fields only. `tests/support/realtime-schema.mjs` states the same shapes
+//! Requests from clients are read strictly (an unknown field is refused): the proxy forwards
+//! only what it understood, so a client cannot smuggle a field past its checks. Responses from
+//! the API are read leniently (a field the API adds later is dropped, not an error) and written
+//! back with the documented fields only. Bodies are read by hand ([`FromJson`], one JSON parser
+//! for all of them) and written by serde. `tests/support/realtime-schema.mjs` states the same shapes
 //! for the tests and the stand-in.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::json::{
+    boolean, list, object, only, optional, required, string, variant, FromJson, Object,
+};
 
 /// At most this many tracks per call, as the API allows.
 pub const MAX_TRACKS_PER_CALL: usize = 64;
@@ -17,7 +23,7 @@ pub const MAX_NAME_BYTES: usize = 128;
 /// The largest SDP the proxy reads.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SdpType {
     Offer,
@@ -25,22 +31,21 @@ pub enum SdpType {
 }
 
 /// `SessionDescription`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SessionDescription {
     pub sdp: String,
     #[serde(rename = "type")]
     pub kind: SdpType,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
     Local,
     Remote,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Ordering {
     None,
@@ -48,177 +53,404 @@ pub enum Ordering {
 }
 
 /// `TrackObject.simulcast`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Simulcast {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_rid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_ordering: Option<Ordering>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rid_not_available: Option<Ordering>,
 }
 
 /// `TrackObject`, as a client sends it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TrackObject {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub track_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bidirectional_media_stream: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub simulcast: Option<Simulcast>,
 }
 
 /// `NewSessionRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NewSessionRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
 }
 
 /// `NewSessionResponse`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewSessionResponse {
     pub session_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
 }
 
 /// `TracksRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TracksRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracks: Option<Vec<TrackObject>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_discover: Option<bool>,
 }
 
 /// One entry of `TracksResponse.tracks`: a `TrackObject` with the item's error, if any.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrackResult {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub track_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bidirectional_media_stream: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub simulcast: Option<Simulcast>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
 }
 
 /// `TracksResponse`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TracksResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_immediate_renegotiation: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracks: Option<Vec<TrackResult>>,
 }
 
 /// `RenegotiateRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RenegotiateRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
 }
 
 /// `RenegotiateResponse`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RenegotiateResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
 }
 
 /// `CloseTrackObject`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CloseTrackObject {
     pub mid: String,
 }
 
 /// `CloseTracksRequest`: `tracks` and `force` are required.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CloseTracksRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
     pub tracks: Vec<CloseTrackObject>,
     pub force: bool,
 }
 
 /// One entry of `CloseTracksResponse.tracks`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloseTrackResult {
-    #[serde(default)]
     pub mid: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
 }
 
 /// `CloseTracksResponse`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloseTracksResponse {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_description: Option<SessionDescription>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tracks: Option<Vec<CloseTrackResult>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_immediate_renegotiation: Option<bool>,
 }
 
+// Reading. Each reader refuses what a derived `Deserialize` refuses: a missing required
+// field, a field of the wrong type, a repeated key, and in requests an unknown field.
+
+const SDP_TYPES: &[(&str, SdpType)] = &[("offer", SdpType::Offer), ("answer", SdpType::Answer)];
+const LOCATIONS: &[(&str, Location)] = &[("local", Location::Local), ("remote", Location::Remote)];
+pub(crate) const MEDIA_KINDS: &[(&str, MediaKind)] =
+    &[("audio", MediaKind::Audio), ("video", MediaKind::Video)];
+const ORDERINGS: &[(&str, Ordering)] = &[
+    ("none", Ordering::None),
+    ("asciibetical", Ordering::Asciibetical),
+];
+
+/// The optional `sessionDescription` every body may have.
+fn description(o: &Object) -> Option<Option<SessionDescription>> {
+    optional(o, "sessionDescription", SessionDescription::from_value)
+}
+
+/// The optional `errorCode` and `errorDescription` of every answer.
+fn errors(o: &Object) -> Option<(Option<String>, Option<String>)> {
+    Some((
+        optional(o, "errorCode", string)?,
+        optional(o, "errorDescription", string)?,
+    ))
+}
+
+impl FromJson for SessionDescription {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["sdp", "type"])?;
+        Some(Self {
+            sdp: required(o, "sdp", string)?,
+            kind: required(o, "type", |v| variant(v, SDP_TYPES))?,
+        })
+    }
+}
+
+impl FromJson for Simulcast {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["preferredRid", "priorityOrdering", "ridNotAvailable"])?;
+        Some(Self {
+            preferred_rid: optional(o, "preferredRid", string)?,
+            priority_ordering: optional(o, "priorityOrdering", |v| variant(v, ORDERINGS))?,
+            rid_not_available: optional(o, "ridNotAvailable", |v| variant(v, ORDERINGS))?,
+        })
+    }
+}
+
+/// The fields of a `TrackObject`, which a `TrackResult` has too.
+const TRACK_FIELDS: &[&str] = &[
+    "location",
+    "mid",
+    "sessionId",
+    "trackName",
+    "bidirectionalMediaStream",
+    "kind",
+    "simulcast",
+];
+
+impl FromJson for TrackObject {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, TRACK_FIELDS)?;
+        track(o)
+    }
+}
+
+fn track(o: &Object) -> Option<TrackObject> {
+    Some(TrackObject {
+        location: optional(o, "location", |v| variant(v, LOCATIONS))?,
+        mid: optional(o, "mid", string)?,
+        session_id: optional(o, "sessionId", string)?,
+        track_name: optional(o, "trackName", string)?,
+        bidirectional_media_stream: optional(o, "bidirectionalMediaStream", boolean)?,
+        kind: optional(o, "kind", string)?,
+        simulcast: optional(o, "simulcast", Simulcast::from_value)?,
+    })
+}
+
+impl FromJson for NewSessionRequest {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["sessionDescription"])?;
+        Some(Self {
+            session_description: description(o)?,
+        })
+    }
+}
+
+impl FromJson for NewSessionResponse {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let (error_code, error_description) = errors(o)?;
+        Some(Self {
+            session_id: required(o, "sessionId", string)?,
+            session_description: description(o)?,
+            error_code,
+            error_description,
+        })
+    }
+}
+
+impl FromJson for TracksRequest {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["sessionDescription", "tracks", "autoDiscover"])?;
+        Some(Self {
+            session_description: description(o)?,
+            tracks: optional(o, "tracks", |v| list(v, TrackObject::from_value))?,
+            auto_discover: optional(o, "autoDiscover", boolean)?,
+        })
+    }
+}
+
+impl FromJson for TrackResult {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let t = track(o)?;
+        let (error_code, error_description) = errors(o)?;
+        Some(Self {
+            location: t.location,
+            mid: t.mid,
+            session_id: t.session_id,
+            track_name: t.track_name,
+            bidirectional_media_stream: t.bidirectional_media_stream,
+            kind: t.kind,
+            simulcast: t.simulcast,
+            error_code,
+            error_description,
+        })
+    }
+}
+
+impl FromJson for TracksResponse {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let (error_code, error_description) = errors(o)?;
+        Some(Self {
+            error_code,
+            error_description,
+            requires_immediate_renegotiation: optional(
+                o,
+                "requiresImmediateRenegotiation",
+                boolean,
+            )?,
+            session_description: description(o)?,
+            tracks: optional(o, "tracks", |v| list(v, TrackResult::from_value))?,
+        })
+    }
+}
+
+impl FromJson for RenegotiateRequest {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["sessionDescription"])?;
+        Some(Self {
+            session_description: description(o)?,
+        })
+    }
+}
+
+impl FromJson for RenegotiateResponse {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let (error_code, error_description) = errors(o)?;
+        Some(Self {
+            error_code,
+            error_description,
+            session_description: description(o)?,
+        })
+    }
+}
+
+impl FromJson for CloseTrackObject {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["mid"])?;
+        Some(Self {
+            mid: required(o, "mid", string)?,
+        })
+    }
+}
+
+impl FromJson for CloseTracksRequest {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        only(o, &["sessionDescription", "tracks", "force"])?;
+        Some(Self {
+            session_description: description(o)?,
+            tracks: required(o, "tracks", |v| list(v, CloseTrackObject::from_value))?,
+            force: required(o, "force", boolean)?,
+        })
+    }
+}
+
+impl FromJson for CloseTrackResult {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let (error_code, error_description) = errors(o)?;
+        Some(Self {
+            // Absent is empty, as documented; `null` is no string.
+            mid: match o.get("mid") {
+                None => String::new(),
+                Some(v) => string(v)?,
+            },
+            error_code,
+            error_description,
+        })
+    }
+}
+
+impl FromJson for CloseTracksResponse {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let (error_code, error_description) = errors(o)?;
+        Some(Self {
+            error_code,
+            error_description,
+            session_description: description(o)?,
+            tracks: optional(o, "tracks", |v| list(v, CloseTrackResult::from_value))?,
+            requires_immediate_renegotiation: optional(
+                o,
+                "requiresImmediateRenegotiation",
+                boolean,
+            )?,
+        })
+    }
+}
+
 /// The media kinds a track can have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Audio,
@@ -359,29 +591,89 @@ m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
 
     #[test]
     fn client_bodies_with_unknown_or_missing_fields_are_refused() {
-        let ok: TracksRequest = serde_json::from_str(
+        let ok = TracksRequest::from_json(
             r#"{"sessionDescription":{"type":"offer","sdp":"v=0"},"tracks":[{"location":"local","mid":"0","trackName":"a"}]}"#,
         )
         .unwrap();
         assert_eq!(ok.tracks.unwrap()[0].track_name.as_deref(), Some("a"));
-        assert!(serde_json::from_str::<TracksRequest>(r#"{"tracks":[],"extra":1}"#).is_err());
-        assert!(serde_json::from_str::<TracksRequest>(
-            r#"{"tracks":[{"location":"local","trackname":"a"}]}"#
-        )
-        .is_err());
+        assert!(TracksRequest::from_json(r#"{"tracks":[],"extra":1}"#).is_none());
         assert!(
-            serde_json::from_str::<CloseTracksRequest>(r#"{"tracks":[{"mid":"0"}]}"#).is_err(),
-            "force is required"
+            TracksRequest::from_json(r#"{"tracks":[{"location":"local","trackname":"a"}]}"#)
+                .is_none()
         );
         assert!(
-            serde_json::from_str::<SessionDescription>(r#"{"sdp":"v=0","type":"pranswer"}"#)
-                .is_err()
+            CloseTracksRequest::from_json(r#"{"tracks":[{"mid":"0"}]}"#).is_none(),
+            "force is required"
+        );
+        assert!(SessionDescription::from_json(r#"{"sdp":"v=0","type":"pranswer"}"#).is_none());
+    }
+
+    #[test]
+    fn client_bodies_of_the_wrong_shape_are_refused() {
+        for body in [
+            // A repeated key, at the top or deeper.
+            r#"{"tracks":[],"tracks":[]}"#,
+            r#"{"tracks":[{"location":"local","location":"remote","trackName":"a"}]}"#,
+            // Wrong types.
+            r#"{"tracks":{}}"#,
+            r#"{"tracks":[{"location":"local","trackName":1}]}"#,
+            r#"{"tracks":[{"location":"elsewhere","trackName":"a"}]}"#,
+            r#"{"tracks":[{"location":"local","trackName":"a","bidirectionalMediaStream":"yes"}]}"#,
+            r#"{"tracks":[{"location":"local","trackName":"a","simulcast":{"preferredRid":"h","x":1}}]}"#,
+            r#"{"autoDiscover":1}"#,
+            r#"{"sessionDescription":{"sdp":"v=0"}}"#,
+            r#"{"sessionDescription":{"sdp":null,"type":"offer"}}"#,
+            r#"{"sessionDescription":"v=0"}"#,
+            // Not an object, or not JSON.
+            r#"[]"#,
+            r#""tracks""#,
+            r#"{"tracks":["#,
+        ] {
+            assert!(TracksRequest::from_json(body).is_none(), "{body}");
+        }
+        for body in [
+            r#"{"tracks":[{"mid":"0"}],"force":"true"}"#,
+            r#"{"tracks":[{"mid":0}],"force":true}"#,
+            r#"{"tracks":[{"mid":"0","extra":1}],"force":true}"#,
+            r#"{"tracks":null,"force":true}"#,
+            r#"{"tracks":[{"mid":"0"}],"force":null}"#,
+        ] {
+            assert!(CloseTracksRequest::from_json(body).is_none(), "{body}");
+        }
+        assert!(NewSessionRequest::from_json(r#"{"sessionDescription":null}"#).is_some());
+        assert!(NewSessionRequest::from_json(r#"{"thirdparty":true}"#).is_none());
+        assert!(RenegotiateRequest::from_json(
+            r#"{"sessionDescription":{"type":"answer","sdp":"v=0"},"x":0}"#
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn optional_fields_may_be_null_or_absent() {
+        let r = TracksRequest::from_json(
+            r#"{"sessionDescription":null,"tracks":[{"location":"remote","sessionId":"s","trackName":"a","mid":null,"simulcast":{"preferredRid":"h","priorityOrdering":"asciibetical","ridNotAvailable":null}}],"autoDiscover":null}"#,
+        )
+        .unwrap();
+        let tracks = r.tracks.unwrap();
+        assert_eq!(tracks[0].location, Some(Location::Remote));
+        assert_eq!(tracks[0].mid, None);
+        assert_eq!(
+            tracks[0].simulcast,
+            Some(Simulcast {
+                preferred_rid: Some("h".into()),
+                priority_ordering: Some(Ordering::Asciibetical),
+                rid_not_available: None,
+            })
+        );
+        assert_eq!(
+            TracksRequest::from_json("{}"),
+            Some(TracksRequest::default())
         );
     }
 
     #[test]
     fn responses_keep_the_documented_fields_only() {
-        let r: TracksResponse = serde_json::from_str(
+        let r = TracksResponse::from_json(
             r#"{"requiresImmediateRenegotiation":false,"tracks":[{"mid":"0","trackName":"a","future":1}],"sessionDescription":{"type":"answer","sdp":"v=0"},"other":true}"#,
         )
         .unwrap();
@@ -389,5 +681,44 @@ m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
             serde_json::to_string(&r).unwrap(),
             r#"{"requiresImmediateRenegotiation":false,"sessionDescription":{"sdp":"v=0","type":"answer"},"tracks":[{"mid":"0","trackName":"a"}]}"#
         );
+        let r = NewSessionResponse::from_json(r#"{"sessionId":"s1","extra":[1]}"#).unwrap();
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"sessionId":"s1"}"#);
+        let r = CloseTracksResponse::from_json(
+            r#"{"tracks":[{"mid":"1","errorCode":"x"},{}],"requiresImmediateRenegotiation":true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"tracks":[{"mid":"1","errorCode":"x"},{"mid":""}],"requiresImmediateRenegotiation":true}"#
+        );
+        let r =
+            RenegotiateResponse::from_json(r#"{"errorCode":"e","errorDescription":"d"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"errorCode":"e","errorDescription":"d"}"#
+        );
+    }
+
+    #[test]
+    fn responses_of_the_wrong_shape_are_refused() {
+        for body in [
+            r#"{}"#,
+            r#"{"sessionId":null}"#,
+            r#"{"sessionId":7}"#,
+            r#"{"sessionId":"s","sessionId":"t"}"#,
+            r#"{"sessionId":"s","errorCode":false}"#,
+            r#"{"sessionId":"s","sessionDescription":{"type":"answer","sdp":"v=0","x":1}}"#,
+        ] {
+            assert!(NewSessionResponse::from_json(body).is_none(), "{body}");
+        }
+        for body in [
+            r#"{"tracks":[{"mid":1}]}"#,
+            r#"{"tracks":{"mid":"1"}}"#,
+            r#"{"requiresImmediateRenegotiation":"no"}"#,
+            r#"{"tracks":[{"simulcast":{"unknown":1}}]}"#,
+        ] {
+            assert!(TracksResponse::from_json(body).is_none(), "{body}");
+        }
+        assert!(CloseTracksResponse::from_json(r#"{"tracks":[{"mid":null}]}"#).is_none());
     }
 }

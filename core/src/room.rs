@@ -11,8 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
+use crate::json::{boolean, object, optional, required, string, unsigned, FromJson};
 use crate::message::push_json_string;
 use crate::path::{is_hash_path, resolve_within};
 use crate::record::ConnId;
@@ -128,7 +130,7 @@ pub fn admit_watch(
 }
 
 /// The last publisher a room heard of on one stream path, as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub id: String,
     /// When the publisher joined its stream (ms since the epoch).
@@ -149,7 +151,7 @@ impl Entry {
 }
 
 /// A stream's report to its room: its publisher arrived (`live`) or left for good.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub path: String,
     pub live: bool,
@@ -158,20 +160,79 @@ pub struct Report {
 }
 
 /// A stream's answer to a verification: who publishes there now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Presence {
     pub live: bool,
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub since: Option<u64>,
 }
 
 /// A watcher's socket attachment.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Watcher {
     pub id: String,
     pub conn: ConnId,
+}
+
+// Reading what the stream objects and storage hold (written by serde): by hand, see
+// `crate::json`.
+
+impl FromJson for Entry {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            id: required(o, "id", string)?,
+            since: required(o, "since", unsigned)?,
+            live: required(o, "live", boolean)?,
+        })
+    }
+}
+
+impl FromJson for Report {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            path: required(o, "path", string)?,
+            live: required(o, "live", boolean)?,
+            id: required(o, "id", string)?,
+            since: required(o, "since", unsigned)?,
+        })
+    }
+}
+
+impl FromJson for Presence {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            live: required(o, "live", boolean)?,
+            id: optional(o, "id", string)?,
+            since: optional(o, "since", unsigned)?,
+        })
+    }
+}
+
+impl FromJson for Watcher {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            id: required(o, "id", string)?,
+            conn: required(o, "conn", unsigned)?,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Watcher {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(deserializer)
+    }
+}
+
+/// A room's stored list, `[[path, entry], ...]`.
+pub fn stored_entries(value: &Value) -> Option<Vec<(String, Entry)>> {
+    crate::json::list(value, |row| match row.as_array()?.as_slice() {
+        [path, entry] => Some((string(path)?, Entry::from_value(entry)?)),
+        _ => None,
+    })
 }
 
 /// A watcher socket the runtime still holds after a wake-up.
@@ -571,5 +632,75 @@ mod tests {
         let all = vec!["/".to_owned()];
         assert_eq!(room_of(&format!("/sha256/{}", "b".repeat(64)), &all), None);
         assert_eq!(room_of("/sha1/x/y", &all), None);
+    }
+
+    #[test]
+    fn stored_and_reported_json_reads_back_as_written() {
+        let entry = Entry {
+            id: "p1".into(),
+            since: 1_700_000_000_000,
+            live: true,
+        };
+        let report = Report {
+            path: "/rooms/a/b".into(),
+            live: false,
+            id: "p2".into(),
+            since: 5,
+        };
+        let watcher = Watcher {
+            id: "w".into(),
+            conn: (1 << 53) - 1,
+        };
+        assert_eq!(Entry::from_json(&text(&entry)), Some(entry.clone()));
+        assert_eq!(Report::from_json(&text(&report)), Some(report));
+        assert_eq!(Watcher::from_json(&text(&watcher)), Some(watcher));
+        let rows = serde_json::to_string(&vec![("/rooms/a/b".to_owned(), entry.clone())]).unwrap();
+        let value = crate::json::parse(&rows).unwrap();
+        assert_eq!(
+            stored_entries(&value),
+            Some(vec![("/rooms/a/b".to_owned(), entry)])
+        );
+        assert_eq!(
+            Presence::from_json(r#"{"live":true,"id":"p","since":3}"#),
+            Some(Presence {
+                live: true,
+                id: Some("p".into()),
+                since: Some(3)
+            })
+        );
+        // A stream with no publisher answers `null`s.
+        assert_eq!(
+            Presence::from_json(r#"{"live":false,"id":null,"since":null}"#),
+            Some(Presence {
+                live: false,
+                id: None,
+                since: None
+            })
+        );
+    }
+
+    #[test]
+    fn unreadable_room_json_is_refused() {
+        assert_eq!(
+            Report::from_json(r#"{"path":"/rooms/a/b","live":true,"id":"p"}"#),
+            None
+        );
+        assert_eq!(
+            Report::from_json(r#"{"path":"/rooms/a/b","live":1,"id":"p","since":1}"#),
+            None
+        );
+        assert_eq!(
+            Entry::from_json(r#"{"id":"p","since":-1,"live":true}"#),
+            None
+        );
+        assert_eq!(Watcher::from_json(r#"{"id":"w","conn":1.5}"#), None);
+        assert_eq!(Presence::from_json(r#"{"id":"p"}"#), None);
+        let bad = crate::json::parse(r#"[["/rooms/a/b"]]"#).unwrap();
+        assert_eq!(stored_entries(&bad), None);
+    }
+
+    /// JSON as the adapter writes it.
+    fn text<T: Serialize>(value: &T) -> String {
+        serde_json::to_string(value).unwrap()
     }
 }

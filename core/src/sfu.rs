@@ -13,9 +13,11 @@
 use std::collections::BTreeMap;
 
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use sha2::Sha256;
 
+use crate::json::{boolean, list, object, optional, required, string, variant, FromJson};
 use crate::realtime::{
     self, is_name, CloseTracksRequest, Location, Media, MediaKind, TrackObject, TracksRequest,
     TracksResponse, MAX_TRACKS_PER_CALL,
@@ -80,7 +82,7 @@ impl Holder {
 }
 
 /// One track the publisher pushed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Track {
     pub name: String,
     pub mid: String,
@@ -88,7 +90,7 @@ pub struct Track {
 }
 
 /// The publisher's SFU session and its tracks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Publication {
     pub owner: String,
     pub session: String,
@@ -97,17 +99,16 @@ pub struct Publication {
 
 /// A member without a WebSocket (WHIP publisher or WHEP viewer): its SFU session once made,
 /// and the mids of its tracks there (to close them).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Remote {
     pub session: Option<String>,
     pub mids: Vec<String>,
 }
 
 /// What a stream stores about its SFU use.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SfuState {
     /// The stream's key, which tickets are bound to (the router tells the object).
-    #[serde(default)]
     pub key: String,
     /// The stream uses the SFU.
     pub active: bool,
@@ -118,6 +119,73 @@ pub struct SfuState {
     pub whip: Option<(String, Remote)>,
     /// WHEP viewers by id.
     pub whep: BTreeMap<String, Remote>,
+}
+
+// Reading the record (written by serde): by hand, see `crate::json`.
+
+impl FromJson for Track {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            name: required(o, "name", string)?,
+            mid: required(o, "mid", string)?,
+            kind: optional(o, "kind", |v| variant(v, realtime::MEDIA_KINDS))?,
+        })
+    }
+}
+
+impl FromJson for Publication {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            owner: required(o, "owner", string)?,
+            session: required(o, "session", string)?,
+            tracks: required(o, "tracks", |v| list(v, Track::from_value))?,
+        })
+    }
+}
+
+impl FromJson for Remote {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            session: optional(o, "session", string)?,
+            mids: required(o, "mids", |v| list(v, string))?,
+        })
+    }
+}
+
+/// A JSON object of strings to `T`s, as serde writes a `BTreeMap`.
+fn map_of<T>(value: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<BTreeMap<String, T>> {
+    object(value)?
+        .iter()
+        .map(|(k, v)| Some((k.clone(), read(v)?)))
+        .collect()
+}
+
+impl FromJson for SfuState {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        let whip = |v: &Value| match v.as_array()?.as_slice() {
+            [id, remote] => Some((string(id)?, Remote::from_value(remote)?)),
+            _ => None,
+        };
+        Some(Self {
+            // Records from before keys were kept have none.
+            key: optional(o, "key", string)?.unwrap_or_default(),
+            active: required(o, "active", boolean)?,
+            publication: optional(o, "publication", Publication::from_value)?,
+            owners: required(o, "owners", |v| map_of(v, string))?,
+            whip: optional(o, "whip", whip)?,
+            whep: required(o, "whep", |v| map_of(v, Remote::from_value))?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for SfuState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::json::deserialize(deserializer)
+    }
 }
 
 /// A text to send to one member.
@@ -735,7 +803,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Which SFU door a request knocks on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Door {
     /// The Connection API proxy, `/api/sfu/`.
@@ -747,7 +815,7 @@ pub enum Door {
 }
 
 /// A proxy operation, named by the path's tail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProxyOp {
     NewSession,
@@ -768,7 +836,7 @@ impl ProxyOp {
 
 /// An SFU request's path, read: the door, the stream path (with its leading `/`), and what the
 /// tail names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SfuRoute {
     pub door: Door,
     pub stream: String,
@@ -776,6 +844,30 @@ pub struct SfuRoute {
     pub op: Option<ProxyOp>,
     /// Proxy: the SFU session in the path; WHIP/WHEP: the resource id of a session URL.
     pub session: Option<String>,
+}
+
+const DOORS: &[(&str, Door)] = &[
+    ("proxy", Door::Proxy),
+    ("whip", Door::Whip),
+    ("whep", Door::Whep),
+];
+const PROXY_OPS: &[(&str, ProxyOp)] = &[
+    ("new-session", ProxyOp::NewSession),
+    ("tracks-new", ProxyOp::TracksNew),
+    ("renegotiate", ProxyOp::Renegotiate),
+    ("tracks-close", ProxyOp::TracksClose),
+];
+
+impl FromJson for SfuRoute {
+    fn from_value(value: &Value) -> Option<Self> {
+        let o = object(value)?;
+        Some(Self {
+            door: required(o, "door", |v| variant(v, DOORS))?,
+            stream: required(o, "stream", string)?,
+            op: optional(o, "op", |v| variant(v, PROXY_OPS))?,
+            session: optional(o, "session", string)?,
+        })
+    }
 }
 
 /// The prefix of each door.
@@ -892,4 +984,81 @@ pub fn link_headers(servers: &[serde_json::Value]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_record_reads_back_as_written() {
+        let remote = Remote {
+            session: Some("s2".into()),
+            mids: vec!["0".into(), "1".into()],
+        };
+        let state = SfuState {
+            key: "/streams/x".into(),
+            active: true,
+            publication: Some(Publication {
+                owner: "p".into(),
+                session: "s1".into(),
+                tracks: vec![
+                    Track {
+                        name: "audio-0".into(),
+                        mid: "0".into(),
+                        kind: Some(MediaKind::Audio),
+                    },
+                    Track {
+                        name: "t".into(),
+                        mid: "1".into(),
+                        kind: None,
+                    },
+                ],
+            }),
+            owners: BTreeMap::from([("s1".into(), "p".into())]),
+            whip: Some(("w".into(), Remote::default())),
+            whep: BTreeMap::from([("v".into(), remote)]),
+        };
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<SfuState>(&json).unwrap(), state);
+        let empty = serde_json::to_string(&SfuState::default()).unwrap();
+        assert_eq!(
+            serde_json::from_str::<SfuState>(&empty).unwrap(),
+            SfuState::default()
+        );
+        // Records from before the key was kept.
+        let old = r#"{"active":false,"publication":null,"owners":{},"whip":null,"whep":{}}"#;
+        assert_eq!(
+            serde_json::from_str::<SfuState>(old).unwrap(),
+            SfuState::default()
+        );
+        for bad in [
+            r#"{"active":false,"owners":{},"whip":["w"],"whep":{}}"#,
+            r#"{"active":false,"owners":{"s":1},"whep":{}}"#,
+            r#"{"active":"no","owners":{},"whep":{}}"#,
+            r#"{"active":false,"owners":{},"whep":{},"publication":{"owner":"p","session":"s","tracks":[{"name":"n","mid":"0","kind":"data"}]}}"#,
+        ] {
+            assert!(serde_json::from_str::<SfuState>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn routes_read_back_as_written() {
+        for (method, path) in [
+            ("POST", "/api/sfu/streams/x/sessions/new"),
+            ("POST", "/api/sfu/streams/x/sessions/abc/tracks/new"),
+            ("PUT", "/api/sfu/streams/x/sessions/abc/renegotiate"),
+            ("PUT", "/api/sfu/streams/x/sessions/abc/tracks/close"),
+            ("POST", "/api/whip/streams/x"),
+            ("DELETE", "/api/whep/streams/x/sessions/t.m"),
+        ] {
+            let route = route(method, path).unwrap().unwrap();
+            let json = serde_json::to_string(&route).unwrap();
+            assert_eq!(SfuRoute::from_json(&json), Some(route), "{json}");
+        }
+        assert_eq!(
+            SfuRoute::from_json(r#"{"door":"sfu","stream":"/x","op":null,"session":null}"#),
+            None
+        );
+    }
 }
