@@ -20,7 +20,7 @@ use streams_core::json::{object, required, unsigned, FromJson};
 use streams_core::room::Report;
 use streams_core::{room_of, PeerId, Settings};
 use wasm_bindgen::prelude::*;
-use worker::{js_sys, worker_sys, Env, Error, Request, Result, State};
+use worker::{js_sys, web_sys, worker_sys, Env, Error, Request, Result, State};
 
 use crate::http::ROOMS_BINDING;
 use crate::{glue, log};
@@ -210,7 +210,7 @@ impl Presence {
             Ok(JsValue::UNDEFINED)
         };
         // Through the one Promise machinery every other task uses (`glue::promise`).
-        let sending = worker::wasm_bindgen_futures::future_to_promise(sending);
+        let sending: js_sys::Promise = glue::promise(sending).unchecked_into();
         self.state
             .unchecked_ref::<worker_sys::DurableObjectState>()
             .wait_until(&sending)
@@ -222,11 +222,17 @@ impl Presence {
 async fn deliver(env: &Env, room_path: &str, body: String) -> Result<bool> {
     let namespace = env.durable_object(ROOMS_BINDING)?;
     let stub = namespace.id_from_name(room_path)?.get_stub()?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init(&format!("https://room.internal{REPORT_PATH}"), &init)?;
-    let mut answer = stub.fetch_with_request(req).await?;
+    // The runtime's own request type: worker's `RequestInit` would bring its `cf` serializer
+    // (and serde-wasm-bindgen) into the Wasm.
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let req = web_sys::Request::new_with_str_and_init(
+        &format!("https://room.internal{REPORT_PATH}"),
+        &init,
+    )
+    .map_err(Error::from)?;
+    let mut answer = stub.fetch_with_request(Request::from(req)).await?;
     if answer.status_code() != 200 {
         return Err(Error::RustError(format!(
             "the room answered {}",

@@ -350,14 +350,17 @@ fn accept(state: &State, ws: &WebSocket, watcher: &Watcher) -> Result<()> {
         .as_raw()
         .accept_websocket(ws.as_ref())
         .map_err(Error::from)?;
-    ws.serialize_attachment(watcher)?;
+    // JSON text, as the stream's sockets have: worker's attachment methods would bring
+    // serde-wasm-bindgen into the Wasm for this one struct.
+    let json = serde_json::to_string(watcher).map_err(|e| Error::RustError(e.to_string()))?;
+    glue::set_attachment(ws.as_ref(), &json).map_err(Error::from)?;
     glue::cache_conn(ws.as_ref(), watcher.conn as f64);
     Ok(())
 }
 
 /// The socket's watcher; `glue::attachment` also reads the objects earlier versions stored.
 fn watcher_of(ws: &WebSocket) -> Option<Watcher> {
-    ws.deserialize_attachment().ok().flatten()
+    Watcher::from_json(&glue::attachment(ws.as_ref()).ok().flatten()?)
 }
 
 /// The watcher's socket number: cached while awake, from the attachment after a wake-up.

@@ -553,20 +553,27 @@ impl Api<'_> {
         path: &str,
         body: Option<&str>,
     ) -> std::result::Result<(u16, String), Failure> {
-        let headers = Headers::new();
-        headers.set(
-            "Authorization",
-            &format!("Bearer {}", self.0.secret.expose()),
-        )?;
-        let mut init = worker::RequestInit::new();
-        init.with_method(Method::from(method.to_owned()))
-            .with_headers(headers.clone());
+        // The runtime's own request type: worker's `RequestInit` would bring its `cf`
+        // serializer (and serde-wasm-bindgen) into the Wasm.
+        let headers = web_sys::Headers::new().map_err(worker::Error::from)?;
+        headers
+            .set(
+                "Authorization",
+                &format!("Bearer {}", self.0.secret.expose()),
+            )
+            .map_err(worker::Error::from)?;
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
         if let Some(body) = body {
-            headers.set("Content-Type", "application/json")?;
-            init.with_headers(headers)
-                .with_body(Some(JsValue::from_str(body)));
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(worker::Error::from)?;
+            init.set_body(&JsValue::from_str(body));
         }
-        let request = Request::new_with_init(&self.0.url(path), &init)?;
+        init.set_headers(&headers);
+        let request = web_sys::Request::new_with_str_and_init(&self.0.url(path), &init)
+            .map_err(worker::Error::from)?;
+        let request = Request::from(request);
         let mut response = match Fetch::Request(request).send().await {
             Ok(response) => response,
             Err(e) => {

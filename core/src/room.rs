@@ -221,12 +221,6 @@ impl FromJson for Watcher {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Watcher {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::json::deserialize(deserializer)
-    }
-}
-
 /// A room's stored list, `[[path, entry], ...]`.
 pub fn stored_entries(value: &Value) -> Option<Vec<(String, Entry)>> {
     crate::json::list(value, |row| match row.as_array()?.as_slice() {
