@@ -9,7 +9,8 @@
 //! verification answers only when nothing changed while the question was out, so lost,
 //! repeated or reordered messages converge to the truth.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -325,15 +326,18 @@ impl RoomEngine {
         stored: Vec<(String, Entry)>,
     ) -> Self {
         let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
-        let entries = stored
-            .into_iter()
-            .filter(|(path, _)| is_under(path, &room))
-            .collect();
-        let watchers = held
-            .into_iter()
-            .filter(|h| h.open)
-            .map(|h| (h.watcher.conn, PeerId::from(h.watcher.id.as_str())))
-            .collect();
+        // Inserted one by one: collecting into a B-tree sorts first, with a sort compiled
+        // for each element type (kilobytes of Wasm each).
+        let mut entries = BTreeMap::new();
+        for (path, entry) in stored {
+            if is_under(&path, &room) {
+                entries.insert(path, entry);
+            }
+        }
+        let mut watchers = BTreeMap::new();
+        for held in held.into_iter().filter(|h| h.open) {
+            watchers.insert(held.watcher.conn, PeerId::from(held.watcher.id.as_str()));
+        }
         Self {
             room,
             config,
@@ -549,15 +553,22 @@ impl RoomEngine {
 
     /// Keeps at most `max_streams` ended entries (the newest): they only order late reports.
     fn prune(&mut self, out: &mut Vec<RoomOutput>) {
-        let ended: Vec<(u64, String)> = self
+        let ended: Vec<Reverse<(u64, String)>> = self
             .entries
             .iter()
             .filter(|(_, e)| !e.live)
-            .map(|(p, e)| (e.since, p.clone()))
+            .map(|(p, e)| Reverse((e.since, p.clone())))
             .collect();
         let excess = ended.len().saturating_sub(self.config.max_streams);
-        let oldest: BTreeSet<(u64, String)> = ended.into_iter().collect();
-        for (_, path) in oldest.into_iter().take(excess) {
+        if excess == 0 {
+            return;
+        }
+        // The oldest first (then by path): a heap needs far less code than a sort.
+        let mut oldest: BinaryHeap<Reverse<(u64, String)>> = BinaryHeap::from(ended);
+        for _ in 0..excess {
+            let Some(Reverse((_, path))) = oldest.pop() else {
+                break;
+            };
             self.entries.remove(&path);
             out.push(RoomOutput::Store { path, entry: None });
         }

@@ -155,12 +155,14 @@ impl FromJson for Remote {
     }
 }
 
-/// A JSON object of strings to `T`s, as serde writes a `BTreeMap`.
+/// A JSON object of strings to `T`s, as serde writes a `BTreeMap`. Inserted one by one:
+/// collecting into a B-tree sorts first, with a sort compiled for each element type.
 fn map_of<T>(value: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<BTreeMap<String, T>> {
-    object(value)?
-        .iter()
-        .map(|(k, v)| Some((k.clone(), read(v)?)))
-        .collect()
+    let mut map = BTreeMap::new();
+    for (key, item) in object(value)? {
+        map.insert(key.clone(), read(item)?);
+    }
+    Some(map)
 }
 
 impl FromJson for SfuState {

@@ -308,3 +308,50 @@ fn reports_for_other_paths_and_frames_from_watchers_are_refused_quietly() {
     );
     assert_eq!(e.watchers(), 0);
 }
+
+#[test]
+fn ended_entries_beyond_the_stream_limit_are_deleted_oldest_first() {
+    let config = RoomConfig {
+        max_streams: 2,
+        ..RoomConfig::default()
+    };
+    let deleted = |out: &[RoomOutput]| -> Vec<String> {
+        out.iter()
+            .filter_map(|o| match o {
+                RoomOutput::Store { path, entry: None } => Some(path.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut e = engine(config.clone());
+    // Ended reports: the third one past the limit deletes the oldest, ties broken by path.
+    assert!(deleted(&e.handle(T, report("c", false, "z", T + 5))).is_empty());
+    assert!(deleted(&e.handle(T, report("b", false, "y", T + 1))).is_empty());
+    let out = e.handle(T, report("a", false, "x", T + 1));
+    assert_eq!(deleted(&out), vec![format!("{ROOM}/a")]);
+    // A live stream is never deleted.
+    let out = e.handle(T, report("d", true, "w", T));
+    assert!(deleted(&out).is_empty());
+    // A room restored with more ended entries than it keeps drops the oldest on its next change.
+    let stored: Vec<(String, Entry)> = [(9, "p"), (3, "q"), (3, "o"), (7, "r")]
+        .into_iter()
+        .map(|(since, name)| {
+            let entry = Entry {
+                id: name.into(),
+                since: T + since,
+                live: false,
+            };
+            (format!("{ROOM}/{name}"), entry)
+        })
+        .collect();
+    let mut e = RoomEngine::restore(ROOM.into(), config, Vec::new(), stored);
+    let out = e.handle(T, report("s", false, "s", T + 8));
+    assert_eq!(
+        deleted(&out),
+        vec![
+            format!("{ROOM}/o"),
+            format!("{ROOM}/q"),
+            format!("{ROOM}/r")
+        ]
+    );
+}
