@@ -32,6 +32,7 @@ pub mod resume;
 pub mod room;
 pub mod settings;
 pub mod sfu;
+pub mod sorted_map;
 mod stream;
 pub mod token;
 pub mod url;

@@ -19,6 +19,7 @@ use crate::json::{boolean, object, optional, required, string, unsigned, FromJso
 use crate::message::push_json_string;
 use crate::path::{is_hash_path, resolve_within};
 use crate::record::ConnId;
+use crate::sorted_map::SortedMap;
 use crate::{
     error_frame, Credentials, Effect, ErrorCode, FloodGuard, Mode, PeerId, Policy, Rate, Refusal,
     Rejection, Request, Verdict,
@@ -222,12 +223,21 @@ impl FromJson for Watcher {
     }
 }
 
-/// A room's stored list, `[[path, entry], ...]`.
+/// A room's stored list, `[[path, entry], ...]` in any order, in path order (what
+/// [`RoomEngine::restore`] takes fastest): sorted by the JSON object type's own B-tree, which
+/// the Wasm has anyway.
 pub fn stored_entries(value: &Value) -> Option<Vec<(String, Entry)>> {
-    crate::json::list(value, |row| match row.as_array()?.as_slice() {
-        [path, entry] => Some((string(path)?, Entry::from_value(entry)?)),
-        _ => None,
-    })
+    let mut by_path = crate::json::Object::new();
+    for row in value.as_array()? {
+        match row.as_array()?.as_slice() {
+            [path, entry] => by_path.insert(string(path)?, entry.clone()),
+            _ => return None,
+        };
+    }
+    by_path
+        .iter()
+        .map(|(path, entry)| Some((path.clone(), Entry::from_value(entry)?)))
+        .collect()
 }
 
 /// A watcher socket the runtime still holds after a wake-up.
@@ -307,7 +317,7 @@ pub enum RoomOutput {
 pub struct RoomEngine {
     room: String,
     config: RoomConfig,
-    entries: BTreeMap<String, Entry>,
+    entries: SortedMap<String, Entry>,
     /// Watchers by socket, and the reverse for the flood guard's effects.
     watchers: BTreeMap<ConnId, PeerId>,
     flood: FloodGuard,
@@ -318,7 +328,8 @@ pub struct RoomEngine {
 
 impl RoomEngine {
     /// Rebuilds a room from the sockets the runtime holds and its stored list (both empty for
-    /// a new room). Closed sockets are not watchers.
+    /// a new room; the list is best in path order, see [`stored_entries`]). Closed sockets are
+    /// not watchers.
     pub fn restore(
         room: String,
         config: RoomConfig,
@@ -326,9 +337,8 @@ impl RoomEngine {
         stored: Vec<(String, Entry)>,
     ) -> Self {
         let flood = FloodGuard::new(config.frame_rate, config.flood_close_after);
-        // Inserted one by one: collecting into a B-tree sorts first, with a sort compiled
-        // for each element type (kilobytes of Wasm each).
-        let mut entries = BTreeMap::new();
+        // Each insert appends when `stored` is in path order, as `stored_entries` gives it.
+        let mut entries = SortedMap::new();
         for (path, entry) in stored {
             if is_under(&path, &room) {
                 entries.insert(path, entry);
@@ -665,6 +675,14 @@ mod tests {
             stored_entries(&value),
             Some(vec![("/rooms/a/b".to_owned(), entry)])
         );
+        // Rows come back in path order, the last of a repeated path kept.
+        let rows = r#"[["/r/c",{"id":"c","since":1,"live":true}],["/r/a",{"id":"a","since":2,"live":false}],["/r/c",{"id":"d","since":3,"live":true}]]"#;
+        let read = stored_entries(&crate::json::parse(rows).unwrap()).unwrap();
+        let read: Vec<(&str, &str)> = read
+            .iter()
+            .map(|(p, e)| (p.as_str(), e.id.as_str()))
+            .collect();
+        assert_eq!(read, vec![("/r/a", "a"), ("/r/c", "d")]);
         assert_eq!(
             Presence::from_json(r#"{"live":true,"id":"p","since":3}"#),
             Some(Presence {
@@ -701,6 +719,9 @@ mod tests {
         assert_eq!(Watcher::from_json(r#"{"id":"w","conn":1.5}"#), None);
         assert_eq!(Presence::from_json(r#"{"id":"p"}"#), None);
         let bad = crate::json::parse(r#"[["/rooms/a/b"]]"#).unwrap();
+        assert_eq!(stored_entries(&bad), None);
+        let bad =
+            crate::json::parse(r#"[["/rooms/a/b",{"id":"p","since":1,"live":"yes"}]]"#).unwrap();
         assert_eq!(stored_entries(&bad), None);
     }
 

@@ -10,8 +10,6 @@
 //! to record. The adapter performs the HTTP calls with the app secret and stores
 //! [`SfuState`] (JSON) so a hibernated or restarted stream keeps it.
 
-use std::collections::BTreeMap;
-
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -23,6 +21,7 @@ use crate::realtime::{
     TracksResponse, MAX_TRACKS_PER_CALL,
 };
 use crate::settings::Secret;
+use crate::sorted_map::SortedMap;
 use crate::{base64url, event_frame, ErrorCode, EventKind, Observed, PeerId, Role, Stream};
 
 /// The Realtime SFU's Connection API, unless `REALTIME_API_BASE` says otherwise.
@@ -114,11 +113,11 @@ pub struct SfuState {
     pub active: bool,
     pub publication: Option<Publication>,
     /// SFU session id to the member that created it through the proxy.
-    pub owners: BTreeMap<String, String>,
+    pub owners: SortedMap<String, String>,
     /// The WHIP publisher's id.
     pub whip: Option<(String, Remote)>,
     /// WHEP viewers by id.
-    pub whep: BTreeMap<String, Remote>,
+    pub whep: SortedMap<String, Remote>,
 }
 
 // Reading the record (written by serde): by hand, see `crate::json`.
@@ -155,10 +154,9 @@ impl FromJson for Remote {
     }
 }
 
-/// A JSON object of strings to `T`s, as serde writes a `BTreeMap`. Inserted one by one:
-/// collecting into a B-tree sorts first, with a sort compiled for each element type.
-fn map_of<T>(value: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<BTreeMap<String, T>> {
-    let mut map = BTreeMap::new();
+/// A JSON object of strings to `T`s (its keys come in order, so each insert appends).
+fn map_of<T>(value: &Value, read: impl Fn(&Value) -> Option<T>) -> Option<SortedMap<String, T>> {
+    let mut map = SortedMap::new();
     for (key, item) in object(value)? {
         map.insert(key.clone(), read(item)?);
     }
@@ -1017,9 +1015,9 @@ mod tests {
                     },
                 ],
             }),
-            owners: BTreeMap::from([("s1".into(), "p".into())]),
+            owners: SortedMap::from([("s1".into(), "p".into())]),
             whip: Some(("w".into(), Remote::default())),
-            whep: BTreeMap::from([("v".into(), remote)]),
+            whep: SortedMap::from([("v".into(), remote)]),
         };
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<SfuState>(&json).unwrap(), state);
