@@ -364,7 +364,7 @@ async fn whip<A: StreamAccess>(
             Vec::new(),
         )
     })??;
-    let pushed = push(api, offer, tracks).await;
+    let pushed = add_tracks(api, offer, tracks).await;
     let (session, response) = match pushed {
         Ok(done) => done,
         Err(failure) => {
@@ -379,8 +379,8 @@ async fn whip<A: StreamAccess>(
     created(&response, ice, forwarded, &id, &ticket, WHIP_PREFIX).await
 }
 
-/// Creates a session and pushes the offer's tracks into it.
-async fn push(
+/// Creates a session and adds the offer's tracks to it: pushed for WHIP, pulled for WHEP.
+async fn add_tracks(
     api: &Api<'_>,
     offer: &str,
     tracks: Vec<streams_core::realtime::TrackObject>,
@@ -416,22 +416,7 @@ async fn whep<A: StreamAccess>(
     })?;
     let pull = pull?;
     let mids: Vec<String> = pull.tracks.iter().filter_map(|t| t.mid.clone()).collect();
-    let pulled = async {
-        let session = api.new_session().await?;
-        let body = TracksRequest {
-            session_description: Some(SessionDescription {
-                sdp: offer.to_owned(),
-                kind: SdpType::Offer,
-            }),
-            tracks: Some(pull.tracks),
-            auto_discover: None,
-        };
-        let path = format!("sessions/{session}/tracks/new");
-        let (_, text) = api.call("POST", &path, Some(&json(&body)?)).await?;
-        let response: TracksResponse = upstream_body(&text)?;
-        Ok::<_, Failure>((session, response))
-    }
-    .await;
+    let pulled = add_tracks(api, offer, pull.tracks).await;
     let (session, response) = match pulled {
         Ok(done) => done,
         Err(failure) => {
