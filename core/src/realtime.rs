@@ -624,6 +624,11 @@ m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
             r#"{"sessionDescription":{"sdp":"v=0"}}"#,
             r#"{"sessionDescription":{"sdp":null,"type":"offer"}}"#,
             r#"{"sessionDescription":"v=0"}"#,
+            // Objects written as arrays, or a variant as a map: forms serde's derived readers
+            // took, which the API does not document.
+            r#"{"sessionDescription":["v=0","offer"]}"#,
+            r#"{"tracks":[["local","0",null,"a"]]}"#,
+            r#"{"tracks":[{"location":{"local":null},"trackName":"a"}]}"#,
             // Not an object, or not JSON.
             r#"[]"#,
             r#""tracks""#,
