@@ -23,9 +23,10 @@ let base;
 let stop;
 if (target === 'ours') {
   // The profiling build keeps the Wasm name section, so samples name our Rust functions.
+  // BENCH_OURS_VARS and BENCH_OURS_SCRIPT as in bench/run.mjs: settings added, another build.
   const server = await startServer({
-    bindings: LIMITS_OFF,
-    scriptPath: path.join(here, '../build-profile/index.js'),
+    bindings: { ...LIMITS_OFF, ...JSON.parse(process.env.BENCH_OURS_VARS ?? '{}') },
+    scriptPath: path.resolve(process.env.BENCH_OURS_SCRIPT ?? path.join(here, '../build-profile/index.js')),
     inspectorPort,
   });
   base = server.wsBase;

@@ -8,7 +8,8 @@
 //                               (default docs/bench-scale.svg)
 import { Miniflare } from 'miniflare';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,14 @@ import { startServer } from '../tests/support/server.mjs';
 import { LIMITS_OFF } from './limits.mjs';
 import { scalePlot } from './plot.mjs';
 
+// Linux's clock ticks per second, the unit of CPU times in /proc/<pid>/stat.
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
 const here = path.dirname(fileURLToPath(import.meta.url));
 const client = path.join(here, 'target/release/named-streams-bench');
 const mode = process.argv[2] ?? 'table';
@@ -33,7 +42,15 @@ const plotFile = path.resolve(process.env.BENCH_PLOT ?? path.join(here, '../docs
 // BENCH_OURS_VARS (JSON) adds vars to ours, e.g. '{"RESUME_GRACE_SECONDS":"0"}' to see what
 // resume's storage costs a connection.
 const extraVars = JSON.parse(process.env.BENCH_OURS_VARS ?? '{}');
-const ours = await startServer({ bindings: { ...LIMITS_OFF, ...extraVars } });
+const withAssets = process.env.BENCH_ASSETS !== '0';
+// BENCH_OURS_SCRIPT runs another build of ours (an experiment) in place of build/index.js.
+const runtimesBefore = workerdPids();
+const ours = await startServer({
+  bindings: { ...LIMITS_OFF, ...extraVars },
+  ...(process.env.BENCH_OURS_SCRIPT ? { scriptPath: path.resolve(process.env.BENCH_OURS_SCRIPT) } : {}),
+  ...(withAssets ? {} : { assets: false }),
+});
+const ourRuntimes = workerdPids();
 const jsMf = new Miniflare({
   host: '127.0.0.1',
   port: 0,
@@ -41,15 +58,85 @@ const jsMf = new Miniflare({
   scriptPath: path.join(here, 'js-reference/worker.js'),
   compatibilityDate: '2026-04-20',
   durableObjects: { STREAMS: 'Stream' },
+  // The same static assets in front, as ours has: locally the runtime routes every request
+  // through its asset router (JavaScript workers in the same process) before the Worker, about
+  // 1 ms of CPU per connection that production does outside the Worker. Without it here the
+  // table would compare two topologies. BENCH_ASSETS=0 takes it away from both sides.
+  ...(withAssets
+    ? { assets: { directory: path.join(here, '../public'), routerConfig: { has_user_worker: true } } }
+    : {}),
   cf: false,
 });
 const jsUrl = await jsMf.ready;
+// Each side runs in a workerd process of its own: the CPU time it spends on a scenario, per
+// connection, is the figure that load on the machine disturbs least (wall-clock rates wait on
+// whatever else runs).
+const oursPids = [...ourRuntimes].filter((p) => !runtimesBefore.has(p));
+const jsPids = [...workerdPids()].filter((p) => !runtimesBefore.has(p) && !oursPids.includes(p));
+const runtimePids = { ours: oursPids, js: jsPids };
 const targets = [
   ['ours', ours.wsBase],
   ['js', `ws://${jsUrl.host}`],
 ];
 
-function bench(base, label, args) {
+/** The workerd processes descended from this one (Linux: read from /proc). */
+function workerdPids() {
+  const parent = (pid) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    } catch {
+      return 0;
+    }
+  };
+  const found = new Set();
+  let entries = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return found;
+  }
+  for (const e of entries) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes('workerd')) continue;
+    for (let p = Number(e); p > 1; p = parent(p)) {
+      if (p === process.pid) {
+        found.add(Number(e));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** CPU time (ms, user + system) the processes have used so far; NaN where /proc is missing. */
+function cpuMs(pids) {
+  if (pids.length === 0) return NaN;
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks * (1000 / CLOCK_TICKS);
+}
+
+async function bench(base, label, args) {
+  const before = cpuMs(runtimePids[label]);
+  const figures = await runClient(base, label, args);
+  figures.cpu_ms = cpuMs(runtimePids[label]) - before;
+  if (figures.n) figures.cpu_ms_each = figures.cpu_ms / figures.n;
+  return figures;
+}
+
+function runClient(base, label, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(client, [base, label, ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -116,6 +203,7 @@ const fanoutRows = (n) =>
     ['join_ms', `fan-out ${n}: join announced (ms)`],
     ['leave_ms', `fan-out ${n}: leave announced (ms)`],
     ['connections_per_s', `fan-out ${n}: connections/s`],
+    ['cpu_ms_each', `fan-out ${n}: runtime CPU per subscriber (ms)`],
   ].map(([key, name]) => [name, `fanout-${n}`, key, key !== 'connections_per_s']);
 const rows = [];
 if (scale) {
@@ -131,12 +219,19 @@ if (scale) {
   rows.push(['latency max (ms)', 'latency', 'max_ms', true]);
   rows.push(['relay throughput (msg/s)', 'throughput', 'msgs_per_s', false]);
   rows.push(['lost + duplicated + misrouted', 'throughput', 'faults', true]);
+  rows.push(['latency: runtime CPU per round trip (ms)', 'latency', 'cpu_ms_each', true]);
+  rows.push(['throughput: runtime CPU per 1,000 messages (ms)', 'throughput', 'cpu_ms_per_1000', true]);
   rows.push([`resume ${resumeN}: resumes/s`, 'resume', 'resumes_per_s', false]);
   rows.push([`resume ${resumeN}: reconnect to first queued frame p50 (ms)`, 'resume', 'first_frame_p50_ms', true]);
   rows.push([`resume ${resumeN}: reconnect to first queued frame p90 (ms)`, 'resume', 'first_frame_p90_ms', true]);
+  rows.push([`resume ${resumeN}: runtime CPU per member: join, drop, resume (ms)`, 'resume', 'cpu_ms_each', true]);
 }
 for (const figures of [...(results.ours.throughput ?? []), ...(results.js.throughput ?? [])]) {
   figures.faults = figures.lost + figures.duplicated + figures.misrouted;
+  figures.cpu_ms_per_1000 = (1000 * figures.cpu_ms) / figures.messages;
+}
+for (const figures of [...(results.ours.latency ?? []), ...(results.js.latency ?? [])]) {
+  figures.cpu_ms_each = figures.cpu_ms / figures.rounds;
 }
 for (const label of ['ours', 'js']) {
   for (const [scenario, list] of Object.entries(results[label])) {

@@ -105,7 +105,6 @@ export function dbDequeue(storage, id) {
   storage.sql.exec("DELETE FROM queue WHERE id = ?", id);
 }
 export function dbForget(storage, id) {
-  storage.sql.exec("DELETE FROM queue WHERE id = ?", id);
   storage.sql.exec("DELETE FROM members WHERE id = ?", id);
 }
 // The stream's SFU record (JSON), stored only by streams of a deployment with the SFU on; read

@@ -27,8 +27,21 @@ pub fn random<const N: usize>() -> Result<[u8; N]> {
 
 /// A socket number: random, below 2^53 so that JavaScript holds it exactly.
 pub fn conn() -> Result<ConnId> {
-    let bytes = random::<8>()?;
-    Ok(u64::from_le_bytes(bytes) >> 11)
+    Ok(conn_from(random::<8>()?))
+}
+
+fn conn_from(bytes: [u8; 8]) -> ConnId {
+    u64::from_le_bytes(bytes) >> 11
+}
+
+/// What a new connection needs, from one call to the random source (each call crosses from
+/// the Wasm into the runtime): its socket number, a member id and a resume nonce.
+pub fn for_connection() -> Result<(ConnId, PeerId, [u8; 16])> {
+    let mut bytes = random::<36>()?.into_iter();
+    let conn: [u8; 8] = std::array::from_fn(|_| bytes.next().unwrap_or(0));
+    let id: [u8; 12] = std::array::from_fn(|_| bytes.next().unwrap_or(0));
+    let nonce: [u8; 16] = std::array::from_fn(|_| bytes.next().unwrap_or(0));
+    Ok((conn_from(conn), PeerId::new(hex_lower(&id)), nonce))
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

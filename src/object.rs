@@ -338,13 +338,13 @@ impl StreamObject {
             Err(code) => return http::http_error(code).map(http::raw),
         };
         let resume = url::query_param(query, "resume");
-        let conn = ids::conn()?;
+        let (conn, id, nonce) = ids::for_connection()?;
         let connect = Connect {
             conn,
             role,
             resume: resume.as_deref(),
-            id: ids::mint()?,
-            nonce: ids::random::<16>()?,
+            id,
+            nonce,
             // The router's grant; the engine keeps it with the member and its attachment.
             turn: grant == IceGrant::WithTurn,
         };

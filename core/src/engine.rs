@@ -101,7 +101,8 @@ pub enum Output {
     Enqueue(Queued),
     /// Drop every frame queued for this member.
     Dequeue(PeerId),
-    /// Drop the member's record and queue: it departed.
+    /// Drop the member's record: it departed (a [`Output::Dequeue`] comes first if it had
+    /// frames queued).
     Forget(PeerId),
     /// Arm the alarm for this time, or cancel it.
     Alarm(Option<u64>),
@@ -312,6 +313,9 @@ impl Engine {
             // Two publishers in one record set is corrupted state: the first one keeps it.
             if let Some(session) = engine.sessions.remove(&id) {
                 out.extend(close_with(session.conn, ErrorCode::PublisherExists));
+                if !session.queue.is_empty() {
+                    out.push(Output::Dequeue(id.clone()));
+                }
                 out.push(Output::Forget(id));
             }
         }
@@ -755,6 +759,10 @@ impl Engine {
                 });
             }
             if self.persists() {
+                // Most members never had a frame queued: their departure deletes one row.
+                if !session.queue.is_empty() {
+                    out.push(Output::Dequeue(id.clone()));
+                }
                 out.push(Output::Forget(id.clone()));
             }
             let was_away = session.away_since.is_some();
@@ -959,6 +967,10 @@ impl Engine {
 
     /// Ends the wait of every away member whose grace period is over.
     fn expire(&mut self, now: u64, out: &mut Vec<Output>) {
+        // Every input starts here, so a stream with nobody away must not walk its members.
+        if self.away == 0 {
+            return;
+        }
         let grace = self.stream.config().resume_grace_ms;
         let due: Vec<PeerId> = self
             .sessions

@@ -14,7 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * start a new one on the same state (a restart, as a deploy does). `ratelimits` declares Workers
  * Rate Limiting bindings (as `[[ratelimits]]` in wrangler.toml does); none by default.
  * `metrics` adds the METRICS binding; its data points arrive in `points`, in the order written.
- * @param {{ bindings?: Record<string, string>, scriptPath?: string, inspectorPort?: number, persist?: string, port?: number, ratelimits?: Record<string, { simple: { limit: number, period: number } }>, metrics?: boolean }} [options]
+ * `assets: false` leaves out the static assets in front of the Worker (the benchmark's look at
+ * what the local asset router costs).
+ * @param {{ bindings?: Record<string, string>, scriptPath?: string, assets?: boolean, inspectorPort?: number, persist?: string, port?: number, ratelimits?: Record<string, { simple: { limit: number, period: number } }>, metrics?: boolean }} [options]
  * @returns {Promise<{ url: URL, wsBase: string, logs: string[], points: DataPoint[], events: (name: string) => any[], waitForLog: (re: RegExp, ms?: number) => Promise<string>, nextLog: (re: RegExp, ms?: number) => Promise<string>, waitForEvent: (name: string, match?: (e: any) => boolean, ms?: number) => Promise<any>, waitForPoints: (n: number, ms?: number) => Promise<DataPoint[]>, stop: () => Promise<void> }>}
  */
 export async function startServer(options = {}) {
@@ -40,7 +42,14 @@ export async function startServer(options = {}) {
       STREAMS: { className: 'StreamObject', useSQLite: true },
       ROOMS: { className: 'RoomObject', useSQLite: true },
     },
-    assets: { directory: path.join(root, 'public'), routerConfig: { has_user_worker: true } },
+    ...(options.assets === false
+      ? {}
+      : {
+          assets: {
+            directory: path.join(root, 'public'),
+            routerConfig: { has_user_worker: true },
+          },
+        }),
     bindings: options.bindings ?? {},
     ...(options.ratelimits ? { ratelimits: options.ratelimits } : {}),
   };

@@ -448,7 +448,11 @@ impl Sim {
             Output::Forget(id) => {
                 self.counts.forget += 1;
                 storage.records.remove(id.as_str());
-                storage.queued.retain(|(q, _), _| q != id.as_str());
+                // The engine drops a departed member's queue itself (a Dequeue first): no
+                // frame may be left behind for a member that has no record.
+                if let Some((q, seq)) = storage.queued.keys().find(|(q, _)| q == id.as_str()) {
+                    return Err(format!("{q} forgotten with frame #{seq} still stored"));
+                }
             }
             Output::Presence { live, id, since } => {
                 self.presence.push((*live, id.clone(), *since));
