@@ -60,7 +60,7 @@ const jsMf = new Miniflare({
   durableObjects: { STREAMS: 'Stream' },
   // The same static assets in front, as ours has: locally the runtime routes every request
   // through its asset router (JavaScript workers in the same process) before the Worker, about
-  // 1 ms of CPU per connection that production does outside the Worker. Without it here the
+  // 0.4-0.6 ms of CPU per connection that production does outside the Worker. Without it here the
   // table would compare two topologies. BENCH_ASSETS=0 takes it away from both sides.
   ...(withAssets
     ? { assets: { directory: path.join(here, '../public'), routerConfig: { has_user_worker: true } } }
@@ -128,7 +128,28 @@ function cpuMs(pids) {
   return ticks * (1000 / CLOCK_TICKS);
 }
 
+/**
+ * Waits until both runtimes are idle: the previous scenario's clients leave when it ends (500
+ * departures after a resume, 1,000 after a fan-out), and that work, done after its figures were
+ * taken, must not land in the next scenario's CPU time and compete for its cores. Idle is at
+ * most one clock tick of CPU in 300 ms, twice running; gives up after 10 s.
+ */
+async function settle() {
+  const pids = [...runtimePids.ours, ...runtimePids.js];
+  const tickMs = 1000 / CLOCK_TICKS;
+  const deadline = Date.now() + 10_000;
+  let quiet = 0;
+  let last = cpuMs(pids);
+  while (quiet < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = cpuMs(pids);
+    quiet = now - last <= tickMs ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
 async function bench(base, label, args) {
+  await settle();
   const before = cpuMs(runtimePids[label]);
   const figures = await runClient(base, label, args);
   figures.cpu_ms = cpuMs(runtimePids[label]) - before;
