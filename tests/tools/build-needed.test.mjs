@@ -57,9 +57,10 @@ function built(dir, t = T0 - 50) {
   touch(dir, 'build/.built', t);
 }
 
-/** Runs scripts/build-needed on `dir` with no build tools on PATH; `{ needed, why }`. */
-function decide(dir) {
-  const run = spawnSync(path.join(dir, 'scripts/build-needed'), [dir], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+/** Runs scripts/build-needed on `dir` with no build tools on PATH but `tools`; `{ needed, why }`. */
+function decide(dir, tools = '') {
+  const PATH = tools ? `${tools}:/usr/bin:/bin` : '/usr/bin:/bin';
+  const run = spawnSync(path.join(dir, 'scripts/build-needed'), [dir], { env: { PATH }, encoding: 'utf8' });
   assert.ok(run.status === 0 || run.status === 1, run.stderr);
   return { needed: run.status === 0, why: run.stdout.trim() };
 }
@@ -88,6 +89,20 @@ test('any input newer than the build: needed, and it says which', () => {
     built(dir);
     touch(dir, input, T0);
     assert.deepEqual(decide(dir), { needed: true, why: `${input} changed since the last build` }, input);
+  }
+});
+
+test('a newer build tool: needed, and it says which', () => {
+  for (const tool of ['worker-build', 'wasm-bindgen', 'wasm-opt']) {
+    const dir = tree();
+    const tools = path.join(dir, 'tools');
+    write(dir, `tools/${tool}`, '#!/bin/sh\n');
+    fs.chmodSync(path.join(tools, tool), 0o755);
+    touch(dir, `tools/${tool}`, T0 - 100);
+    built(dir);
+    assert.equal(decide(dir, tools).needed, false, tool);
+    touch(dir, `tools/${tool}`, T0);
+    assert.deepEqual(decide(dir, tools), { needed: true, why: `${path.join(tools, tool)} changed since the last build` }, tool);
   }
 });
 
