@@ -45,11 +45,14 @@ pub enum Location {
     Remote,
 }
 
+/// `TrackObject.simulcast.fallbackStrategy`: what the SFU sends when a constraint such as the
+/// preferred RID cannot be met.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Ordering {
+#[serde(rename_all = "camelCase")]
+pub enum Fallback {
+    Auto,
+    LeastBandwidth,
     None,
-    Asciibetical,
 }
 
 /// `TrackObject.simulcast`.
@@ -59,9 +62,7 @@ pub struct Simulcast {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_rid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub priority_ordering: Option<Ordering>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rid_not_available: Option<Ordering>,
+    pub fallback_strategy: Option<Fallback>,
 }
 
 /// `TrackObject`, as a client sends it.
@@ -227,9 +228,10 @@ const SDP_TYPES: &[(&str, SdpType)] = &[("offer", SdpType::Offer), ("answer", Sd
 const LOCATIONS: &[(&str, Location)] = &[("local", Location::Local), ("remote", Location::Remote)];
 pub(crate) const MEDIA_KINDS: &[(&str, MediaKind)] =
     &[("audio", MediaKind::Audio), ("video", MediaKind::Video)];
-const ORDERINGS: &[(&str, Ordering)] = &[
-    ("none", Ordering::None),
-    ("asciibetical", Ordering::Asciibetical),
+const FALLBACKS: &[(&str, Fallback)] = &[
+    ("auto", Fallback::Auto),
+    ("leastBandwidth", Fallback::LeastBandwidth),
+    ("none", Fallback::None),
 ];
 
 /// The optional `sessionDescription` every body may have.
@@ -259,11 +261,10 @@ impl FromJson for SessionDescription {
 impl FromJson for Simulcast {
     fn from_value(value: &Value) -> Option<Self> {
         let o = object(value)?;
-        only(o, &["preferredRid", "priorityOrdering", "ridNotAvailable"])?;
+        only(o, &["preferredRid", "fallbackStrategy"])?;
         Some(Self {
             preferred_rid: optional(o, "preferredRid", string)?,
-            priority_ordering: optional(o, "priorityOrdering", |v| variant(v, ORDERINGS))?,
-            rid_not_available: optional(o, "ridNotAvailable", |v| variant(v, ORDERINGS))?,
+            fallback_strategy: optional(o, "fallbackStrategy", |v| variant(v, FALLBACKS))?,
         })
     }
 }
@@ -620,6 +621,10 @@ m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
             r#"{"tracks":[{"location":"elsewhere","trackName":"a"}]}"#,
             r#"{"tracks":[{"location":"local","trackName":"a","bidirectionalMediaStream":"yes"}]}"#,
             r#"{"tracks":[{"location":"local","trackName":"a","simulcast":{"preferredRid":"h","x":1}}]}"#,
+            r#"{"tracks":[{"location":"remote","trackName":"a","simulcast":{"fallbackStrategy":"best"}}]}"#,
+            // The simulcast fields of an earlier draft of the schema, which it no longer lists.
+            r#"{"tracks":[{"location":"remote","trackName":"a","simulcast":{"priorityOrdering":"asciibetical"}}]}"#,
+            r#"{"tracks":[{"location":"remote","trackName":"a","simulcast":{"ridNotAvailable":"none"}}]}"#,
             r#"{"autoDiscover":1}"#,
             r#"{"sessionDescription":{"sdp":"v=0"}}"#,
             r#"{"sessionDescription":{"sdp":null,"type":"offer"}}"#,
@@ -656,7 +661,7 @@ m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
     #[test]
     fn optional_fields_may_be_null_or_absent() {
         let r = TracksRequest::from_json(
-            r#"{"sessionDescription":null,"tracks":[{"location":"remote","sessionId":"s","trackName":"a","mid":null,"simulcast":{"preferredRid":"h","priorityOrdering":"asciibetical","ridNotAvailable":null}}],"autoDiscover":null}"#,
+            r#"{"sessionDescription":null,"tracks":[{"location":"remote","sessionId":"s","trackName":"a","mid":null,"simulcast":{"preferredRid":"h","fallbackStrategy":null}}],"autoDiscover":null}"#,
         )
         .unwrap();
         let tracks = r.tracks.unwrap();
@@ -666,14 +671,36 @@ m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
             tracks[0].simulcast,
             Some(Simulcast {
                 preferred_rid: Some("h".into()),
-                priority_ordering: Some(Ordering::Asciibetical),
-                rid_not_available: None,
+                fallback_strategy: None,
             })
         );
         assert_eq!(
             TracksRequest::from_json("{}"),
             Some(TracksRequest::default())
         );
+    }
+
+    #[test]
+    fn simulcast_preferences_are_forwarded_as_the_schema_names_them() {
+        for (fallback, written) in [
+            (Fallback::Auto, "auto"),
+            (Fallback::LeastBandwidth, "leastBandwidth"),
+            (Fallback::None, "none"),
+        ] {
+            let body = format!(
+                r#"{{"tracks":[{{"location":"remote","sessionId":"s","trackName":"a","simulcast":{{"preferredRid":"h","fallbackStrategy":"{written}"}}}}]}}"#
+            );
+            let r = TracksRequest::from_json(&body).unwrap();
+            let tracks = r.tracks.as_deref().unwrap();
+            assert_eq!(
+                tracks[0].simulcast,
+                Some(Simulcast {
+                    preferred_rid: Some("h".into()),
+                    fallback_strategy: Some(fallback),
+                })
+            );
+            assert_eq!(serde_json::to_string(&r).unwrap(), body);
+        }
     }
 
     #[test]

@@ -108,12 +108,14 @@ test('always: the publisher gets a ticket, pushes through the proxy, and subscri
   assert.deepEqual([lateTold.session, lateTold.tracks], [session, ['camera']]);
   assert.notEqual(lateTold.ticket, told.ticket);
 
-  // The late subscriber pulls: the SFU offers, it answers through renegotiate.
+  // The late subscriber pulls, with the schema's simulcast preferences (which the stand-in
+  // checks the forwarded body for): the SFU offers, it answers through renegotiate.
   const own = await proxy(server, stream, 'sessions/new', { ticket: lateTold.ticket });
   assert.equal(own.status, 201);
+  const simulcast = { preferredRid: 'h', fallbackStrategy: 'leastBandwidth' };
   const pulled = await proxy(server, stream, `sessions/${own.body.sessionId}/tracks/new`, {
     ticket: lateTold.ticket,
-    body: { tracks: [{ location: 'remote', sessionId: session, trackName: 'camera' }] },
+    body: { tracks: [{ location: 'remote', sessionId: session, trackName: 'camera', simulcast }] },
   });
   assert.equal(pulled.status, 200, JSON.stringify(pulled.body));
   assert.equal(pulled.body.requiresImmediateRenegotiation, true);
